@@ -1,0 +1,1 @@
+"""wgan_jax: Wasserstein GAN (Arjovsky, Chintala, Bottou 2017) in JAX and Flax."""
