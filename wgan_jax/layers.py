@@ -6,7 +6,7 @@ import jax
 class ConvTranspose4x4Stride2(nn.Module):
   """PyTorch's `ConvTranspose2d(in, features, 4, stride=2, padding=1, bias=False)`.
 
-  Maps `[B, H, W, C]` to `[B, 2H, 2W, features]`. Parameter: `kernel`, shape `[4, 4, C, features]`,
+  Maps `[B, H, W, C]` to `[B, 2H, 2W, features]`. Parameter: `kernel`, shape `[4, 4, features, C]`,
   the same layout and values as `nn.ConvTranspose(..., transpose_kernel=True)` would hold.
   """
   features: int
@@ -14,7 +14,7 @@ class ConvTranspose4x4Stride2(nn.Module):
 
   @nn.compact
   def __call__(self, x_BxHxWxC):
-    kernel = self.param("kernel", self.kernel_init, (4, 4, x_BxHxWxC.shape[-1], self.features))
+    kernel = self.param("kernel", self.kernel_init, (4, 4, self.features, x_BxHxWxC.shape[-1]))
     return jax.lax.conv_transpose(
         x_BxHxWxC, kernel.astype(x_BxHxWxC.dtype), strides=(2, 2), padding=((2, 2), (2, 2)),
         dimension_numbers=("NHWC", "HWIO", "NHWC"), transpose_kernel=True)
