@@ -1,0 +1,1 @@
+"""Evaluation metrics: mode coverage, Frechet distance, sliced Wasserstein, digits quality."""
