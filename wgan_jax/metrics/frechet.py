@@ -3,6 +3,8 @@
 `d^2 = |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2))`, computed as pytorch-fid's
 `calculate_frechet_distance` does, so numbers agree with it given the same statistics.
 """
+import warnings
+
 import numpy as np
 import scipy.linalg
 
@@ -28,8 +30,9 @@ def frechet_distance(mu1_D, sigma1_DxD, mu2_D, sigma2_DxD, *, eps=1e-6):
 
   Robust as pytorch-fid: when `sqrtm(sigma1 @ sigma2)` is not finite (singular product), `eps`
   is added to both diagonals and the root taken again; an imaginary part left by rounding is
-  dropped when its diagonal is below 1e-3, else a ValueError is raised. The result can be a
-  rounding error below zero (about 1e-12 times the traces) for identical inputs.
+  dropped when its diagonal is below 1e-3, else a ValueError is raised. scipy's singular-matrix
+  warning is silenced, as pytorch-fid's `disp=False` does. The result can be a rounding error
+  below zero (about 1e-12 times the traces) for identical inputs.
 
   Args:
     mu1_D: mean of the first Gaussian, shape [D].
@@ -50,10 +53,12 @@ def frechet_distance(mu1_D, sigma1_DxD, mu2_D, sigma2_DxD, *, eps=1e-6):
     raise ValueError(f"shapes disagree: mu {mu1_D.shape}, {mu2_D.shape}; sigma "
                      f"{sigma1_DxD.shape}, {sigma2_DxD.shape}")
   diff_D = mu1_D - mu2_D
-  covmean_DxD = scipy.linalg.sqrtm(sigma1_DxD @ sigma2_DxD)
-  if not np.isfinite(covmean_DxD).all():
-    offset_DxD = np.eye(len(mu1_D)) * eps
-    covmean_DxD = scipy.linalg.sqrtm((sigma1_DxD + offset_DxD) @ (sigma2_DxD + offset_DxD))
+  with warnings.catch_warnings():  # Singular products are expected and handled below.
+    warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+    covmean_DxD = scipy.linalg.sqrtm(sigma1_DxD @ sigma2_DxD)
+    if not np.isfinite(covmean_DxD).all():
+      offset_DxD = np.eye(len(mu1_D)) * eps
+      covmean_DxD = scipy.linalg.sqrtm((sigma1_DxD + offset_DxD) @ (sigma2_DxD + offset_DxD))
   if np.iscomplexobj(covmean_DxD):
     if not np.allclose(np.diagonal(covmean_DxD).imag, 0, atol=1e-3):
       raise ValueError(f"imaginary component {np.abs(covmean_DxD.imag).max()} in sqrtm")
