@@ -66,7 +66,8 @@ def test_parameter_count_matches_pytorch_fid(variables):
 def _as_torch_state_dict(variables):
   """The inverse of the converter's mapping, to test it without torch."""
   inverse = {"scale": "weight", "bias": "bias", "mean": "running_mean", "var": "running_var"}
-  state = {"fc.weight": np.zeros((1008, 2048)), "fc.bias": np.zeros(1008)}
+  state = {"fc.weight": np.zeros((1008, 2048)), "fc.bias": np.zeros(1008),
+           "AuxLogits.conv0.conv.weight": np.zeros((128, 768, 1, 1))}
   for key, value in flax.traverse_util.flatten_dict(variables, sep="/").items():
     _, *modules, layer, leaf = key.split("/")
     if leaf == "kernel":

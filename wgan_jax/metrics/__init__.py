@@ -1,1 +1,2 @@
-"""Evaluation metrics: mode coverage, Frechet distance, sliced Wasserstein, digits quality."""
+"""Evaluation metrics: 2-D mode coverage, Frechet distance, sliced Wasserstein, digits quality,
+FID and KID."""

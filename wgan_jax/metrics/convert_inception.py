@@ -17,14 +17,16 @@ _BN_LEAVES = {"weight": ("params", "scale"), "bias": ("params", "bias"),
 def convert_state_dict(state_dict):
   """Maps a pytorch-fid state dict {name: array} to flat Flax keys `collection/module/.../leaf`.
 
-  Conv kernels go from [out, in, h, w] to [h, w, in, out]; the classifier (`fc.*`) and
-  `num_batches_tracked` are dropped.
+  Conv kernels go from [out, in, h, w] to [h, w, in, out]; the classifier (`fc.*`), any
+  `AuxLogits.*` and `num_batches_tracked` are dropped.
   """
   flat = {}
   for name, value in state_dict.items():
     *modules, layer, leaf = name.split(".")
     value = np.asarray(value, np.float32)
-    if (not modules and layer == "fc") or leaf == "num_batches_tracked":
+    # The classifier, and torchvision's auxiliary head should a file carry one, are not FID's.
+    if (not modules and layer == "fc") or name.startswith("AuxLogits.") or (
+        leaf == "num_batches_tracked"):
       continue
     if layer == "conv" and leaf == "weight":
       flat["/".join(["params", *modules, "conv", "kernel"])] = value.transpose(2, 3, 1, 0)
