@@ -1,0 +1,172 @@
+"""Generators and critics of the WGAN paper, as in its official code (REFERENCE.md §2).
+
+Images are NHWC. Generators map `z_BxZ` to `[B, H, W, C]`; critics map `[B, H, W, C]` to `[B]`
+(one score per example; the losses average). Batch norm always uses the statistics of the batch
+it sees, as the official code keeps both networks in training mode: call `apply` with
+`mutable=["batch_stats"]` when the model has batch norm.
+"""
+import functools
+import math
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from wgan_jax.layers import ConvTranspose4x4Stride2
+
+conv_init = nn.initializers.normal(0.02)
+
+
+def _bn_scale_init(key, shape, dtype=jnp.float32):
+  return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+
+
+BatchNorm = functools.partial(
+    nn.BatchNorm, use_running_average=False, momentum=0.9, epsilon=1e-5,
+    scale_init=_bn_scale_init, use_fast_variance=False)
+
+
+def check_image_size(image_size: int):
+  """Raises ValueError unless `image_size` is a positive multiple of 16 (the DCGAN nets need it)."""
+  if image_size < 16 or image_size % 16:
+    raise ValueError(f"image_size={image_size} is not a multiple of 16 (>= 16) as the DCGAN models "
+                     f"need; use e.g. {max(16, 16 * round(image_size / 16))}.")
+
+
+def dcgan_generator_base_width(image_size: int, width: int) -> int:
+  """Channels of the generator's first 4x4 map: `width * image_size / 8` (512 at 64x64, width 64)."""
+  return width * image_size // 8
+
+
+def _torch_dense(features: int, fan_in: int, name: str):
+  """A Dense layer initialised as PyTorch's nn.Linear: weights and bias U(±1/sqrt(fan_in))."""
+  bound = 1.0 / math.sqrt(fan_in)
+  bias_init = lambda key, shape, dtype=jnp.float32: jax.random.uniform(
+      key, shape, dtype, -bound, bound)
+  return nn.Dense(features, kernel_init=nn.initializers.variance_scaling(1 / 3, "fan_in", "uniform"),
+                  bias_init=bias_init, name=name)
+
+
+class DCGANCritic(nn.Module):
+  """DCGAN_D of the official code without the sigmoid: `[B, H, W, C] -> [B]`.
+
+  Attributes:
+    image_size: side of the square input, a multiple of 16.
+    channels: input channels (3 for RGB).
+    width: ndf, channels of the first conv; doubled at every stride-2 conv.
+    batch_norm: batch norm after every conv but the first and the last.
+    n_extra_layers: extra 3x3 conv layers at the first resolution.
+  """
+  image_size: int = 64
+  channels: int = 3
+  width: int = 64
+  batch_norm: bool = True
+  n_extra_layers: int = 0
+
+  @nn.compact
+  def __call__(self, x_BxHxWxC):
+    check_image_size(self.image_size)
+    if x_BxHxWxC.shape[1:] != (self.image_size, self.image_size, self.channels):
+      raise ValueError(f"critic expects images [B, {self.image_size}, {self.image_size}, "
+                       f"{self.channels}], got {x_BxHxWxC.shape}")
+    conv = functools.partial(nn.Conv, use_bias=False, kernel_init=conv_init)
+    norm = BatchNorm if self.batch_norm else lambda **_: (lambda h: h)
+    act = lambda h: nn.leaky_relu(h, 0.2)
+    h = act(conv(self.width, (4, 4), (2, 2), ((1, 1), (1, 1)))(x_BxHxWxC))
+    size, features = self.image_size // 2, self.width
+    for _ in range(self.n_extra_layers):
+      h = act(norm()(conv(features, (3, 3), (1, 1), ((1, 1), (1, 1)))(h)))
+    while size > 4:
+      features, size = features * 2, size // 2
+      h = act(norm()(conv(features, (4, 4), (2, 2), ((1, 1), (1, 1)))(h)))
+    return conv(1, (4, 4), (1, 1), "VALID")(h).reshape(-1)
+
+
+class DCGANGenerator(nn.Module):
+  """DCGAN_G of the official code (DCGAN_G_nobn without batch norm): `z_BxZ -> [B, H, W, C]`.
+
+  Attributes:
+    image_size: side of the square output, a multiple of 16.
+    channels: output channels.
+    width: ngf; the first 4x4 map has `width * image_size / 8` channels, halved at every upsampling.
+    batch_norm: batch norm after every layer but the last.
+    n_extra_layers: extra 3x3 conv layers at the last hidden resolution.
+    nz: length of the noise vector.
+    constant_filters: the paper's Figure 6 generator: `width` channels at every layer.
+  """
+  image_size: int = 64
+  channels: int = 3
+  width: int = 64
+  batch_norm: bool = True
+  n_extra_layers: int = 0
+  nz: int = 100
+  constant_filters: bool = False
+
+  @nn.compact
+  def __call__(self, z_BxZ):
+    check_image_size(self.image_size)
+    if z_BxZ.ndim != 2 or z_BxZ.shape[1] != self.nz:
+      raise ValueError(f"generator expects noise [B, {self.nz}], got {z_BxZ.shape}")
+    norm = BatchNorm if self.batch_norm else lambda **_: (lambda h: h)
+    features = (self.width if self.constant_filters
+                else dcgan_generator_base_width(self.image_size, self.width))
+    h = nn.ConvTranspose(features, (4, 4), padding=((3, 3), (3, 3)), transpose_kernel=True,
+                         use_bias=False, kernel_init=conv_init)(z_BxZ[:, None, None, :])
+    h = nn.relu(norm()(h))
+    size = 4
+    while size < self.image_size // 2:
+      features = features if self.constant_filters else features // 2
+      h = nn.relu(norm()(ConvTranspose4x4Stride2(features, kernel_init=conv_init)(h)))
+      size *= 2
+    for _ in range(self.n_extra_layers):
+      h = nn.Conv(features, (3, 3), padding=((1, 1), (1, 1)), use_bias=False,
+                  kernel_init=conv_init)(h)
+      h = nn.relu(norm()(h))
+    return jnp.tanh(ConvTranspose4x4Stride2(self.channels, kernel_init=conv_init)(h))
+
+
+class MLPCritic(nn.Module):
+  """MLP_D of the official code: flatten, 3 hidden ReLU layers of `width`, one score: `[B, ...] -> [B]`.
+
+  Works on images `[B, H, W, C]` and on points `[B, D]` alike. Dense layers keep PyTorch's
+  default initialisation, as the official code does.
+  """
+  width: int = 512
+  num_hidden: int = 3
+
+  @nn.compact
+  def __call__(self, x_Bx___):
+    h = x_Bx___.reshape(x_Bx___.shape[0], -1)
+    for i in range(self.num_hidden):
+      h = nn.relu(_torch_dense(self.width, h.shape[-1], f"Dense_{i}")(h))
+    return _torch_dense(1, h.shape[-1], f"Dense_{self.num_hidden}")(h).reshape(-1)
+
+
+class MLPGenerator(nn.Module):
+  """MLP_G of the official code: 3 hidden ReLU layers of `width`, linear output (no tanh).
+
+  Maps `z_BxZ` to `[B, image_size, image_size, channels]`, or to `[B, *output_shape]` when
+  `output_shape` is given (e.g. `(2,)` for points in the plane).
+  """
+  image_size: int = 64
+  channels: int = 3
+  width: int = 512
+  nz: int = 100
+  num_hidden: int = 3
+  output_shape: tuple[int, ...] | None = None
+
+  @nn.compact
+  def __call__(self, z_BxZ):
+    if z_BxZ.ndim != 2 or z_BxZ.shape[1] != self.nz:
+      raise ValueError(f"generator expects noise [B, {self.nz}], got {z_BxZ.shape}")
+    shape = self.output_shape or (self.image_size, self.image_size, self.channels)
+    h = z_BxZ
+    for i in range(self.num_hidden):
+      h = nn.relu(_torch_dense(self.width, h.shape[-1], f"Dense_{i}")(h))
+    h = _torch_dense(math.prod(shape), h.shape[-1], f"Dense_{self.num_hidden}")(h)
+    return h.reshape(z_BxZ.shape[0], *shape)
+
+
+def count_params(params) -> int:
+  """Number of scalars in a parameter pytree (batch-norm running statistics are not params)."""
+  return sum(x.size for x in jax.tree.leaves(params))

@@ -1,0 +1,121 @@
+"""WGAN's training steps (Algorithm 1): pure functions of (state, data, key), never jitted here."""
+import jax
+import jax.numpy as jnp
+import optax
+
+from wgan_jax import losses
+from wgan_jax.state import GANState, Player
+
+
+def apply_player(player: Player, params, x):
+  """Runs one network in training mode. Returns (output, new batch_stats)."""
+  if not player.batch_stats:
+    return player.apply_fn({"params": params}, x), player.batch_stats
+  out, updates = player.apply_fn({"params": params, "batch_stats": player.batch_stats}, x,
+                                 mutable=["batch_stats"])
+  return out, updates["batch_stats"]
+
+
+def sample_noise(key: jax.Array, batch_size: int, nz: int) -> jax.Array:
+  """The prior p(z) = N(0, I): `[batch_size, nz]` float32."""
+  return jax.random.normal(key, (batch_size, nz))
+
+
+def critic_step(state: GANState, real_BxHxWxC: jax.Array, key: jax.Array):
+  """One critic update on a real batch and a fresh fake batch. Returns (state, metrics).
+
+  Real and fake go through separate critic calls, so batch norm normalises each on its own
+  statistics, as in the official code. The clip lives in the critic's optimizer chain.
+  """
+  z_BxZ = sample_noise(key, real_BxHxWxC.shape[0], state.nz)
+  fake, _ = apply_player(state.generator, state.generator.params, z_BxZ)
+  fake = jax.lax.stop_gradient(fake)
+  critic = state.critic
+
+  def loss_fn(params):
+    critic_real_B, stats = apply_player(critic, params, real_BxHxWxC)
+    critic_fake_B, stats = apply_player(critic.replace(batch_stats=stats), params, fake)
+    return losses.critic_loss(critic_real_B, critic_fake_B), (stats, critic_real_B, critic_fake_B)
+
+  (loss, (stats, critic_real_B, critic_fake_B)), grads = jax.value_and_grad(
+      loss_fn, has_aux=True)(critic.params)
+  critic = critic.apply_gradients(grads=grads, batch_stats=stats)
+  metrics = {"critic_loss": loss, "wasserstein_estimate": -loss,
+             "critic_real": jnp.mean(critic_real_B), "critic_fake": jnp.mean(critic_fake_B),
+             "critic_grad_norm": optax.global_norm(grads)}
+  return state.replace(critic=critic), metrics
+
+
+def generator_step(state: GANState, key: jax.Array, batch_size: int):
+  """One generator update against the current critic. Returns (state, metrics).
+
+  The critic's params and batch statistics are left as they are.
+  """
+  z_BxZ = sample_noise(key, batch_size, state.nz)
+  generator, critic = state.generator, state.critic
+
+  def loss_fn(params):
+    fake, stats = apply_player(generator, params, z_BxZ)
+    critic_fake_B, _ = apply_player(critic, critic.params, fake)
+    return losses.generator_loss(critic_fake_B), stats
+
+  (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(generator.params)
+  generator = generator.apply_gradients(grads=grads, batch_stats=stats)
+  metrics = {"generator_loss": loss, "generator_grad_norm": optax.global_norm(grads)}
+  return state.replace(generator=generator), metrics
+
+
+def _iteration_keys(key: jax.Array, step: jax.Array):
+  """(critic root key, generator key) of generator iteration `step`, derived from the run's key."""
+  critic_root, generator_key = jax.random.split(jax.random.fold_in(key, step))
+  return critic_root, generator_key
+
+
+def critic_steps(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, first=0, *,
+                 unroll: int | bool = 1):
+  """N critic updates in a `lax.scan`, a fresh real batch and noise key for each.
+
+  Critic update i of the current generator iteration draws its noise from
+  `fold_in(critic_root, i)`, so the iteration's N updates can run as one scan or as consecutive
+  chunks (`first` = index of the chunk's first update) with bit-identical results.
+
+  Args:
+    state: both players.
+    real_NxBxHxWxC: N real batches (any example shape, e.g. `[N, B, 2]` for points).
+    key: the run's root key (see `train_step`).
+    first: index, within this generator iteration, of the first critic update here (an int or a
+      scalar int array; an array does not recompile when it changes).
+    unroll: `lax.scan`'s unroll (XLA:CPU runs convolution gradients far faster unrolled).
+
+  Returns:
+    (new state, metrics of every update, each `[N]`).
+  """
+  critic_root, _ = _iteration_keys(key, state.step)
+  indices = first + jnp.arange(real_NxBxHxWxC.shape[0])
+  keys = jax.vmap(lambda i: jax.random.fold_in(critic_root, i))(indices)
+  return jax.lax.scan(lambda s, xs: critic_step(s, *xs), state, (real_NxBxHxWxC, keys),
+                      unroll=unroll)
+
+
+def train_step(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, first=0, *,
+               unroll: int | bool = 1):
+  """One generator iteration of Algorithm 1: N critic updates (a `lax.scan`), then one generator
+  update against the updated critic.
+
+  Args:
+    state: both players.
+    real_NxBxHxWxC: N real batches, a fresh one for every critic step (N = n_critic).
+    key: the run's root key; the iteration's randomness is derived from it and `state.step`, so
+      a resumed run draws the same noise without a checkpointed key.
+    first: index of the first critic update here when earlier updates of the same iteration ran
+      through `critic_steps` (long warm-up iterations in chunks); 0 otherwise.
+    unroll: `lax.scan`'s unroll.
+
+  Returns:
+    (new state, metrics): scalars; the critic's are those of its last update, as the official
+    code prints them.
+  """
+  _, generator_key = _iteration_keys(key, state.step)
+  state, critic_metrics = critic_steps(state, real_NxBxHxWxC, key, first, unroll=unroll)
+  state, generator_metrics = generator_step(state, generator_key, real_NxBxHxWxC.shape[1])
+  return state, {**jax.tree.map(lambda m: m[-1], critic_metrics), **generator_metrics}
