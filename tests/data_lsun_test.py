@@ -72,6 +72,10 @@ def test_lsun_batches_are_preprocessed_deterministic_and_split(lsun_dir):
              for k, v in values.items() if not k.startswith("f")]
   for expected in by_hand:
     assert any(np.array_equal(expected, row) for row in epoch)
+  # Threads reading the array_record files at once see the same data.
+  steps = list(data.prefetch_batches(source, [3, 2] * 3, 0))
+  np.testing.assert_array_equal(np.concatenate(steps), np.stack([source.batch(i)
+                                                                 for i in range(15)]))
 
 
 def test_builder_reads_an_image_folder_when_there_is_no_lmdb(tmp_path):
