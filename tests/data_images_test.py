@@ -151,6 +151,7 @@ def _bad_folder(tmp_path):
 @pytest.mark.parametrize("name, kwargs, words", [
     ("no_such_set", {}, ["unknown dataset 'no_such_set'", "digits", "ring8", "folder:PATH"]),
     ("lsun/garage", {}, ["unknown LSUN category", "bedroom"]),
+    ("lsun", {}, ["unknown LSUN category", "lsun/ followed by one of bedroom"]),
     ("digits", {"image_size": 20}, ["image_size=20", "multiple of 16", "DCGAN"]),
     ("digits", {"image_size": 0}, ["image_size=0", "multiple of 16"]),
     ("digits", {"channels": 2}, ["channels=2", "1 (grayscale) or 3"]),

@@ -35,7 +35,7 @@ class WganLsun(tfds.core.GeneratorBasedBuilder):
   BUILDER_CONFIGS = [tfds.core.BuilderConfig(name=c, description=f"LSUN {c}, train split")
                      for c in CATEGORIES]
   MANUAL_DOWNLOAD_INSTRUCTIONS = """\
-  Download `<category>_train_lmdb.zip` (bedroom: 43 GB) from http://dl.yf.io/lsun/scenes/ (or
+  Download `<category>_train_lmdb.zip` (bedroom: about 43 GB) from http://dl.yf.io/lsun/scenes/ (or
   `python download.py -c bedroom` from github.com/fyu/lsun) and unzip it into the manual dir, giving
   `<manual_dir>/bedroom_train_lmdb/data.mdb`. A folder of JPEG/PNG/WebP files at
   `<manual_dir>/bedroom/` (subfolders searched) is used instead when there is no lmdb.

@@ -12,9 +12,15 @@ from wgan_jax.data import lsun
 from wgan_jax.data.errors import DataError
 
 
-def tfds_name(name: str) -> str:
+def _tfds_name(name: str) -> str:
   """The registered tfds name: `lsun/<category>` is our TensorFlow-free `wgan_lsun/<category>`."""
-  return "wgan_" + name if name.startswith("lsun/") else name
+  if name != "lsun" and not name.startswith("lsun/"):
+    return name
+  category = name.partition("/")[2]
+  if category not in lsun.CATEGORIES:
+    raise DataError(f"unknown LSUN category in {name!r}; use lsun/ followed by one of "
+                    f"{', '.join(lsun.CATEGORIES)}")
+  return f"wgan_lsun/{category}"
 
 
 def _not_prepared(name: str, data_dir: str | None) -> DataError:
@@ -42,11 +48,9 @@ def open_train_split(name: str, data_dir: str | None, builtin_names: tuple[str, 
     DataError: unknown name, not prepared, prepared in a format without random access, or no
       `image` feature.
   """
-  if name.startswith("lsun/") and name.split("/", 1)[1] not in lsun.CATEGORIES:
-    raise DataError(f"unknown LSUN category in {name!r}; use lsun/ followed by one of "
-                    f"{', '.join(lsun.CATEGORIES)}")
+  tfds_name = _tfds_name(name)
   try:
-    source = tfds.data_source(tfds_name(name), split="train", data_dir=data_dir, download=False)
+    source = tfds.data_source(tfds_name, split="train", data_dir=data_dir, download=False)
   except tfds.core.registered.DatasetNotFoundError:
     raise DataError(f"unknown dataset {name!r}; use one of {', '.join(builtin_names)}, "
                     "folder:PATH, lsun/<category> or a tfds image dataset (mnist, cifar10, ...)"
