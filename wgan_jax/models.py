@@ -33,9 +33,25 @@ def check_image_size(image_size: int):
                      f"need; use e.g. {max(16, 16 * round(image_size / 16))}.")
 
 
+def base_size(image_size: int) -> int:
+  """Side of the smallest feature map: `image_size` halved while the half is at least 4.
+
+  4 for the official code's sizes (16, 32, 64, 128, ...), whose critic ends in a 4x4 conv and
+  whose generator starts with one; other multiples of 16 end at 5, 6 or 7 (48 -> 6), where the
+  first and last layers use that kernel size instead: the same design, any multiple of 16.
+  """
+  check_image_size(image_size)
+  size = image_size
+  while size % 2 == 0 and size // 2 >= 4:
+    size //= 2
+  return size
+
+
 def dcgan_generator_base_width(image_size: int, width: int) -> int:
-  """Channels of the generator's first 4x4 map: `width * image_size / 8` (512 at 64x64, width 64)."""
-  return width * image_size // 8
+  """Channels of the generator's first map: `width * image_size / 8` at the official sizes
+  (512 at 64x64, width 64), i.e. `width` doubled once per stride-2 layer after the first."""
+  doublings = (image_size // base_size(image_size)).bit_length() - 1
+  return width * 2 ** (doublings - 1)
 
 
 def _torch_dense(features: int, fan_in: int, name: str):
@@ -73,13 +89,13 @@ class DCGANCritic(nn.Module):
     norm = BatchNorm if self.batch_norm else lambda **_: (lambda h: h)
     act = lambda h: nn.leaky_relu(h, 0.2)
     h = act(conv(self.width, (4, 4), (2, 2), ((1, 1), (1, 1)))(x_BxHxWxC))
-    size, features = self.image_size // 2, self.width
+    size, features, last = self.image_size // 2, self.width, base_size(self.image_size)
     for _ in range(self.n_extra_layers):
       h = act(norm()(conv(features, (3, 3), (1, 1), ((1, 1), (1, 1)))(h)))
-    while size > 4:
+    while size > last:
       features, size = features * 2, size // 2
       h = act(norm()(conv(features, (4, 4), (2, 2), ((1, 1), (1, 1)))(h)))
-    return conv(1, (4, 4), (1, 1), "VALID")(h).reshape(-1)
+    return conv(1, (last, last), (1, 1), "VALID")(h).reshape(-1)
 
 
 class DCGANGenerator(nn.Module):
@@ -88,7 +104,8 @@ class DCGANGenerator(nn.Module):
   Attributes:
     image_size: side of the square output, a multiple of 16.
     channels: output channels.
-    width: ngf; the first 4x4 map has `width * image_size / 8` channels, halved at every upsampling.
+    width: ngf; the first map has `dcgan_generator_base_width` channels (512 at 64x64), halved
+      at every upsampling.
     batch_norm: batch norm after every layer but the last.
     n_extra_layers: extra 3x3 conv layers at the last hidden resolution.
     nz: length of the noise vector.
@@ -110,10 +127,11 @@ class DCGANGenerator(nn.Module):
     norm = BatchNorm if self.batch_norm else lambda **_: (lambda h: h)
     features = (self.width if self.constant_filters
                 else dcgan_generator_base_width(self.image_size, self.width))
-    h = nn.ConvTranspose(features, (4, 4), padding=((3, 3), (3, 3)), transpose_kernel=True,
-                         use_bias=False, kernel_init=conv_init)(z_BxZ[:, None, None, :])
+    size = base_size(self.image_size)
+    h = nn.ConvTranspose(features, (size, size), padding=((size - 1, size - 1),) * 2,
+                         transpose_kernel=True, use_bias=False,
+                         kernel_init=conv_init)(z_BxZ[:, None, None, :])
     h = nn.relu(norm()(h))
-    size = 4
     while size < self.image_size // 2:
       features = features if self.constant_filters else features // 2
       h = nn.relu(norm()(ConvTranspose4x4Stride2(features, kernel_init=conv_init)(h)))
