@@ -63,6 +63,17 @@ def _torch_dense(features: int, fan_in: int, name: str):
                   bias_init=bias_init, name=name)
 
 
+def _critic_norm(kind: str):
+  """A constructor of the critic's normalisation layer: "batch", "layer" or "none"."""
+  if kind == "batch":
+    return BatchNorm
+  if kind == "layer":
+    return functools.partial(nn.LayerNorm, epsilon=1e-5, reduction_axes=(-3, -2, -1))
+  if kind == "none":
+    return lambda **_: (lambda h: h)
+  raise ValueError(f"unknown critic norm {kind!r}; use 'batch', 'layer' or 'none'.")
+
+
 class DCGANCritic(nn.Module):
   """DCGAN_D of the official code without the sigmoid: `[B, H, W, C] -> [B]`.
 
@@ -72,12 +83,15 @@ class DCGANCritic(nn.Module):
     width: ndf, channels of the first conv; doubled at every stride-2 conv.
     batch_norm: batch norm after every conv but the first and the last.
     n_extra_layers: extra 3x3 conv layers at the first resolution.
+    norm: "batch", "layer" (per example over H, W, C, a scale and bias per channel, as WGAN-GP's
+      critic) or "none" in those places; None (default): "batch" if `batch_norm` else "none".
   """
   image_size: int = 64
   channels: int = 3
   width: int = 64
   batch_norm: bool = True
   n_extra_layers: int = 0
+  norm: str | None = None
 
   @nn.compact
   def __call__(self, x_BxHxWxC):
@@ -86,7 +100,7 @@ class DCGANCritic(nn.Module):
       raise ValueError(f"critic expects images [B, {self.image_size}, {self.image_size}, "
                        f"{self.channels}], got {x_BxHxWxC.shape}")
     conv = functools.partial(nn.Conv, use_bias=False, kernel_init=conv_init)
-    norm = BatchNorm if self.batch_norm else lambda **_: (lambda h: h)
+    norm = _critic_norm(self.norm or ("batch" if self.batch_norm else "none"))
     act = lambda h: nn.leaky_relu(h, 0.2)
     h = act(conv(self.width, (4, 4), (2, 2), ((1, 1), (1, 1)))(x_BxHxWxC))
     size, features, last = self.image_size // 2, self.width, base_size(self.image_size)
