@@ -1,0 +1,132 @@
+"""Seconds per WGAN generator iteration (n_critic critic steps + 1 generator step): wgan_jax vs the
+official PyTorch code (benchmarks/torch_reference.py), alternated in one process.
+
+  python3 -m benchmarks.step_speed                      # DCGAN 64x64, batch 64, float32
+  python3 -m benchmarks.step_speed --variant nobn --batch_size 16 --image_size 32
+  python3 -m benchmarks.step_speed --torch_compile      # torch.compile instead of eager
+
+Prints medians of the iteration, critic-step and generator-step times, jax's compile time to the
+first step, the process's peak resident memory, GFLOP/s (FLOPs counted by XLA's cost analysis of
+the compiled iteration) and, last, `ratio jax/torch: X.XX`, the median of the paired ratios.
+Needs `torch` (`pip install torch==2.13.0`).
+"""
+import argparse
+import functools
+import os
+import resource
+import time
+
+import numpy as np
+
+
+def _parse():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--image_size", type=int, default=64)
+  parser.add_argument("--batch_size", type=int, default=64)
+  parser.add_argument("--variant", choices=["dcgan", "nobn"], default="dcgan",
+                      help="nobn: the generator without batch norm (the critic keeps it)")
+  parser.add_argument("--n_critic", type=int, default=5)
+  parser.add_argument("--repeats", type=int, default=7, help="timed (jax, torch) pairs")
+  parser.add_argument("--torch_compile", action="store_true")
+  parser.add_argument("--torch_threads", type=int, default=os.cpu_count())
+  parser.add_argument("--xla_flags", default="", help="appended to XLA_FLAGS before jax starts")
+  return parser.parse_args()
+
+
+def _timed(fn, *args):
+  start = time.perf_counter()
+  out = fn(*args)
+  return out, time.perf_counter() - start
+
+
+def _peak_rss_gib():
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def _jax_setup(args):
+  """Returns jitted (iteration, critic step, generator step), a state, the real batches, a key."""
+  import jax
+  import jax.numpy as jnp
+  from wgan_jax import models, optim, state as state_lib, steps
+
+  nz = 100
+  generator = models.DCGANGenerator(image_size=args.image_size, nz=nz,
+                                    batch_norm=args.variant == "dcgan")
+  critic = models.DCGANCritic(image_size=args.image_size)
+  state = state_lib.create_state(
+      jax.random.key(0), generator=generator, critic=critic,
+      generator_tx=optim.make_optimizer("rmsprop", 5e-5),
+      critic_tx=optim.make_optimizer("rmsprop", 5e-5, clip_value=0.01),
+      data_shape=(args.image_size, args.image_size, 3), nz=nz, clip_value=0.01)
+  real = jax.random.uniform(jax.random.key(1), (args.n_critic, args.batch_size, args.image_size,
+                                                args.image_size, 3), minval=-1.0, maxval=1.0)
+  iteration = jax.jit(functools.partial(steps.train_step, unroll=True), donate_argnums=0)
+  critic_step = jax.jit(steps.critic_step, donate_argnums=0)
+  generator_step = jax.jit(steps.generator_step, static_argnums=2, donate_argnums=0)
+  return iteration, critic_step, generator_step, state, real, jax.random.key(2)
+
+
+def main():
+  args = _parse()
+  os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + args.xla_flags).strip()
+  import jax
+  import torch
+  from benchmarks import torch_reference
+
+  iteration, critic_step, generator_step, state, real, key = _jax_setup(args)
+  (state, _), compile_s = _timed(lambda: jax.block_until_ready(iteration(state, real, key)))
+  flops = iteration.lower(state, real, key).compile().cost_analysis().get("flops", float("nan"))
+  jax_rss = _peak_rss_gib()
+
+  torch.set_num_threads(args.torch_threads)
+  wgan = torch_reference.WGAN(isize=args.image_size, batch_norm=args.variant == "dcgan",
+                              compile=args.torch_compile)
+  real_torch = torch.from_numpy(np.asarray(real).transpose(0, 1, 4, 2, 3).copy())
+  _, torch_first_s = _timed(wgan.iteration, real_torch)
+
+  def run_jax(state):
+    return jax.block_until_ready(iteration(state, real, key))[0]
+
+  def run_jax_parts(state):
+    state, _ = jax.block_until_ready(critic_step(state, real[0], key))
+    critic_s = time.perf_counter()
+    state, _ = jax.block_until_ready(critic_step(state, real[1], key))
+    critic_s = time.perf_counter() - critic_s
+    state, generator_s = _timed(lambda: jax.block_until_ready(
+        generator_step(state, key, args.batch_size))[0])
+    return state, critic_s, generator_s
+
+  state, _, _ = run_jax_parts(state)  # compiles the separate steps
+  times = {name: [] for name in ("jax", "torch", "ratio", "jax_critic", "jax_generator",
+                                 "torch_critic", "torch_generator")}
+  for _ in range(args.repeats):
+    state, jax_s = _timed(run_jax, state)
+    _, torch_s = _timed(wgan.iteration, real_torch)
+    times["jax"].append(jax_s)
+    times["torch"].append(torch_s)
+    times["ratio"].append(jax_s / torch_s)
+    state, critic_s, generator_s = run_jax_parts(state)
+    times["jax_critic"].append(critic_s)
+    times["jax_generator"].append(generator_s)
+    times["torch_critic"].append(_timed(wgan.critic_step, real_torch[0])[1])
+    times["torch_generator"].append(_timed(wgan.generator_step, args.batch_size)[1])
+
+  med = {name: float(np.median(values)) for name, values in times.items()}
+  torch_name = "torch.compile" if args.torch_compile else "torch eager"
+  print(f"DCGAN {args.variant} {args.image_size}x{args.image_size} batch {args.batch_size} "
+        f"n_critic {args.n_critic} float32; jax {jax.__version__} on {jax.devices()[0].platform}, "
+        f"torch {torch.__version__} ({torch_name}, {torch.get_num_threads()} threads); "
+        f"{args.repeats} alternated pairs; XLA_FLAGS={os.environ['XLA_FLAGS']!r}")
+  print(f"jax compile + first iteration: {compile_s:.1f} s; {torch_name} first iteration: "
+        f"{torch_first_s:.1f} s")
+  for name in ("jax", "torch"):
+    print(f"{name}: iteration {med[name]:.3f} s (min {min(times[name]):.3f}), "
+          f"critic step {med[name + '_critic']:.3f} s, generator step "
+          f"{med[name + '_generator']:.3f} s, {flops / med[name] / 1e9:.0f} GFLOP/s")
+  print(f"XLA cost analysis: {flops / 1e9:.0f} GFLOP per iteration; peak RSS {jax_rss:.2f} GiB "
+        f"after jax warm-up, {_peak_rss_gib():.2f} GiB at the end (jax + torch)")
+  print(f"ratio jax/torch: {med['ratio']:.2f}")
+
+
+if __name__ == "__main__":
+  main()
