@@ -1,0 +1,87 @@
+"""What a run writes as it goes: metrics.jsonl, TensorBoard events, the Wasserstein plot, and the
+warning the paper's authors describe (a negative estimate that persists)."""
+import json
+import logging
+import math
+import os
+import time
+
+import numpy as np
+from tensorboardX import SummaryWriter
+
+from wgan_jax import pictures
+
+NEGATIVE_PATIENCE = 200  # consecutive generator steps with a negative estimate before warning
+
+
+def _keep_records_up_to(path: str, step: int) -> list[dict]:
+  """Drops records after `step` (written past the checkpoint a run resumes from); returns the rest."""
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    records = [r for r in map(json.loads, filter(str.strip, f)) if r["step"] <= step]
+  with open(path + ".tmp", "w") as f:
+    f.writelines(json.dumps(r) + "\n" for r in records)
+  os.replace(path + ".tmp", path)
+  return records
+
+
+class RunLog:
+  """Appends one JSON object per logged step to `workdir/metrics.jsonl` and mirrors it to
+  TensorBoard (`workdir/tensorboard`). Only the main process writes; the others just count.
+
+  A run resumed at `start_step` keeps the records up to it and drops later ones, so the file
+  reads as one uninterrupted run.
+  """
+
+  def __init__(self, workdir: str, *, write: bool, start_step: int = 0):
+    self.workdir, self.write = workdir, write
+    self.start_time = time.time()  # wall_time counts on from the resumed run's last record
+    self.steps, self.estimates = [], []
+    self.negative_run, self.warned = 0, False
+    if write:
+      path = os.path.join(workdir, "metrics.jsonl")
+      for r in _keep_records_up_to(path, start_step):
+        self.start_time = time.time() - r["wall_time"]
+        if "wasserstein_estimate" in r:
+          self.steps.append(r["step"])
+          self.estimates.append(r["wasserstein_estimate"])
+      self._jsonl = open(path, "a", buffering=1)
+      self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
+
+  def observe(self, step: int, metrics: dict, *, log: bool) -> str | None:
+    """Records step `step`'s scalars (already on the host); writes them when `log`.
+
+    Returns a warning to show when the Wasserstein estimate has been negative for
+    NEGATIVE_PATIENCE steps in a row (once per run), else None.
+    """
+    estimate = metrics.get("wasserstein_estimate")
+    warning = None
+    if estimate is not None:
+      self.steps.append(step)
+      self.estimates.append(estimate)
+      self.negative_run = self.negative_run + 1 if estimate < 0 else 0
+      if self.negative_run >= NEGATIVE_PATIENCE and not self.warned:
+        self.warned = True
+        warning = (f"the Wasserstein estimate has been negative for {self.negative_run} steps "
+                   f"(step {step}): the critic is not estimating W; check the sign convention, "
+                   "the learning rate and the clip value.")
+        logging.warning(warning)
+    if log and self.write:
+      record = {"step": step, **metrics, "wall_time": round(time.time() - self.start_time, 3)}
+      self._jsonl.write(json.dumps(record) + "\n")
+      for name, value in metrics.items():
+        if math.isfinite(value):
+          self._tb.add_scalar(name, value, step)
+    return warning
+
+  def plot(self):
+    """Refreshes `workdir/wasserstein.png` (median filter of 101 taps, as the official code)."""
+    if self.write and len(self.estimates) >= 2:
+      pictures.save_wasserstein_plot(np.asarray(self.steps), np.asarray(self.estimates),
+                                     os.path.join(self.workdir, "wasserstein.png"))
+
+  def close(self):
+    if self.write:
+      self._jsonl.close()
+      self._tb.close()

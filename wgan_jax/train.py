@@ -1,0 +1,188 @@
+"""train_and_evaluate(config, workdir): the one place that reads a whole config and jits the steps."""
+import functools
+import json
+import math
+import os
+import signal
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm import tqdm
+
+from wgan_jax import checkpoint, data, models, parallel, pictures, recipe, state as state_lib, steps
+from wgan_jax.run_log import RunLog
+
+SYNC_EVERY = 16  # dispatches between host syncs; simulated CPU devices deadlock past ~45 queued
+
+
+class TrainingDiverged(RuntimeError):
+  """A loss became NaN or infinite."""
+
+
+class _StopRequest:
+  """Turns SIGINT/SIGTERM into a flag, so the loop saves a checkpoint before it exits."""
+
+  def __init__(self):
+    self.signal = None
+
+  def __enter__(self):
+    self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+    return self
+
+  def _handle(self, signum, frame):
+    if self.signal is not None:  # a second Ctrl-C: stop now
+      raise KeyboardInterrupt
+    self.signal = signal.Signals(signum).name
+
+  def __exit__(self, *exc):
+    for s, handler in self._old.items():
+      signal.signal(s, handler)
+
+
+def _check_workdir(workdir: str):
+  try:
+    os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
+    probe = os.path.join(workdir, ".write_test")
+    open(probe, "w").close()
+    os.remove(probe)
+  except OSError as e:
+    raise ValueError(f"workdir {workdir!r} is not writable ({e.strerror}); pass a --workdir you "
+                     "can write to.") from None
+
+
+def _critic_chunk(config, n_critic: int) -> int | None:
+  """Critic updates per compiled scan. XLA:CPU runs convolution gradients ~20x slower inside a
+  rolled loop, so there long iterations run as unrolled chunks of n_critic; elsewhere, one scan."""
+  if config.critic_chunk:
+    return config.critic_chunk
+  return n_critic if jax.default_backend() == "cpu" else None
+
+
+def train_and_evaluate(config, workdir: str) -> dict:
+  """Trains the run that `config` describes in `workdir`, resuming from its latest checkpoint.
+
+  Returns:
+    A summary: `step`, `seconds`, `wasserstein_estimate` (last), `workdir`, `stopped_by`
+    (a signal name, or None when all `num_steps` ran).
+  """
+  parallel.maybe_initialize_distributed()
+  main = jax.process_index() == 0
+  _check_workdir(workdir)
+  mesh = parallel.make_mesh()
+  parallel.check_batch_size(config.batch_size, jax.device_count())
+  source = data.make_source(
+      config.dataset, image_size=config.image_size, channels=config.channels,
+      batch_size=config.batch_size, seed=config.seed, data_dir=config.data_dir or None,
+      process_index=jax.process_index(), process_count=jax.process_count())
+  r = recipe.build(config, source.element_shape)
+  checkpoint.check_compatible(workdir, config.to_dict())
+
+  repl, batches_sharding = parallel.replicated(mesh), parallel.batch_sharding(mesh)
+  root_key = jax.random.key(config.seed)
+  init_key, run_key, sample_key = (jax.random.fold_in(root_key, i) for i in range(3))
+  create = functools.partial(
+      state_lib.create_state, generator=r.generator, critic=r.critic, generator_tx=r.generator_tx,
+      critic_tx=r.critic_tx, data_shape=r.data_shape, nz=config.nz, clip_value=r.clip_value,
+      loss=r.loss)
+  abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=repl),
+                          jax.eval_shape(create, init_key))
+  manager = checkpoint.make_manager(workdir, max_to_keep=config.keep_checkpoints)
+  state = checkpoint.restore_latest(manager, abstract)
+  resumed = state is not None
+  if state is None:
+    state = jax.jit(create, out_shardings=repl)(init_key)
+  if main:
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+      json.dump(config.to_dict(), f, indent=1)
+
+  start, chunk = int(state.step), _critic_chunk(config, config.n_critic)
+  unroll = True if chunk else 1
+  shardings = dict(in_shardings=(repl, batches_sharding, repl, repl), out_shardings=(repl, repl),
+                   donate_argnums=0)
+  train_step = jax.jit(functools.partial(steps.train_step, unroll=unroll, loss=r.loss), **shardings)
+  critic_steps = jax.jit(functools.partial(steps.critic_steps, unroll=unroll, loss=r.loss),
+                         **shardings)
+  sample = jax.jit(lambda g, z: steps.apply_player(g, g.params, z)[0], out_shardings=repl)
+  z_fixed = steps.sample_noise(sample_key, config.num_samples, config.nz, r.loss.noise_prior)
+
+  if main:
+    print(f"devices: {jax.device_count()} x {jax.devices()[0].device_kind} "
+          f"({jax.process_count()} process(es)); global batch {config.batch_size}")
+    print(f"parameters: generator {models.count_params(state.generator.params):,}, "
+          f"critic {models.count_params(state.critic.params):,}")
+    print(f"config:\n{config}")
+    print(f"{'resuming from step ' + str(start) if resumed else 'starting'} in {workdir}")
+
+  log = RunLog(workdir, write=main, start_step=start)
+  batches = data.prefetch_batches(source, (r.schedule.at(s) for s in range(start, config.num_steps)),
+                                  r.schedule.batches_before(start))
+  put = lambda x: parallel.global_batch(x, batches_sharding)
+  pending, dispatched, last, stopped_by = None, 0, {}, None
+
+  def drain(pending):
+    """Fetches a finished step's metrics, logs them, and stops on a non-finite loss."""
+    nonlocal last
+    step, metrics = pending
+    last = {k: float(v) for k, v in jax.device_get(metrics).items()}
+    bad = [k for k, v in last.items() if not math.isfinite(v)]
+    if bad:
+      raise TrainingDiverged(
+          f"non-finite {', '.join(bad)} at generator step {step}; last good checkpoint: step "
+          f"{manager.latest_step()} in {workdir}/checkpoints (lower the learning rate?).")
+    warning = log.observe(step, last, log=step % config.log_every == 0 or step == config.num_steps)
+    if warning:
+      tqdm.write(f"warning: {warning}")
+    bar.set_postfix(W=f"{last.get('wasserstein_estimate', float('nan')):.4f}", refresh=False)
+
+  def save_samples(step):
+    images = np.asarray(jax.device_get(sample(state.generator, z_fixed)))
+    if not main:
+      return
+    path = os.path.join(workdir, "samples", f"step_{step:06d}.png")
+    if r.data_shape == (2,):
+      critic = jax.jit(lambda c, x: steps.apply_player(c, c.params, x)[0])
+      real = np.concatenate([source.batch(i) for i in range(8)])
+      pictures.save_points_plot(images, real, path, title=f"step {step}",
+                                critic_fn=lambda x: jax.device_get(critic(state.critic, x)))
+    else:
+      pictures.save_image_grid(images, path)
+    log.plot()
+
+  t0 = time.time()
+  with _StopRequest() as stop, tqdm(total=config.num_steps, initial=start, disable=not main,
+                                    unit="step", dynamic_ncols=True) as bar:
+    for step in range(start, config.num_steps):
+      real = next(batches)
+      n, first = real.shape[0], 0
+      while chunk and n - first > chunk:
+        state, _ = critic_steps(state, put(real[first:first + chunk]), run_key, jnp.int32(first))
+        first, dispatched = first + chunk, dispatched + 1
+        if dispatched % SYNC_EVERY == 0:
+          jax.block_until_ready(state)
+      state, metrics = train_step(state, put(real[first:]), run_key, jnp.int32(first))
+      dispatched += 1
+      if pending:
+        drain(pending)
+      pending = (step + 1, metrics)
+      bar.update(1)
+      done = step + 1 == config.num_steps or stop.signal
+      if (step + 1) % config.sample_every == 0 or done:
+        save_samples(step + 1)
+      if (step + 1) % config.checkpoint_every == 0 or done:
+        drain(pending)
+        pending = None
+        checkpoint.save(manager, state)
+      if stop.signal:
+        stopped_by = stop.signal
+        break
+    if pending:
+      drain(pending)
+  manager.wait_until_finished()
+  manager.close()
+  log.plot()
+  log.close()
+  return {"step": int(state.step), "seconds": time.time() - t0,
+          "wasserstein_estimate": last.get("wasserstein_estimate"), "workdir": workdir,
+          "stopped_by": stopped_by, "metrics": last}
