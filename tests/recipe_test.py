@@ -1,0 +1,41 @@
+"""Config -> networks and optimizers: the paper's defaults and one-line refusals."""
+import pytest
+
+from experiments.configs import base
+from wgan_jax import checkpoint, models, recipe
+
+
+def test_paper_defaults():
+  r = recipe.build(base.get_config(), (64, 64, 3))
+  assert isinstance(r.generator, models.DCGANGenerator) and r.generator.batch_norm
+  assert isinstance(r.critic, models.DCGANCritic) and r.clip_value == 0.01
+  assert [r.schedule.at(s) for s in (0, 25, 500)] == [100, 5, 100]
+  assert r.loss.name == "wgan"
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("generator", "resnet", "unknown generator"), ("critic", "vit", "unknown critic"),
+    ("optimizer", "sgd", "unknown optimizer"), ("loss", "lsgan", "unknown loss")])
+def test_unknown_choices_are_refused(field, value, match):
+  c = base.get_config()
+  c[field] = value
+  with pytest.raises(ValueError, match=match):
+    recipe.build(c, (64, 64, 3))
+
+
+def test_points_need_mlp_nets_and_clip_is_wgan_only():
+  with pytest.raises(ValueError, match="2-D data needs generator='mlp'"):
+    recipe.build(base.get_config(), (2,))
+  c = base.get_config("wgan_gp")
+  c.clip_value = 0.01
+  with pytest.raises(ValueError, match="clip_value=0.01 is WGAN's"):
+    recipe.build(c, (64, 64, 3))
+
+
+def test_checkpoint_of_another_architecture_is_refused(tmp_path):
+  c = base.get_config().to_dict()
+  (tmp_path / "checkpoints").mkdir()
+  (tmp_path / "config.json").write_text(__import__("json").dumps(c))
+  checkpoint.check_compatible(str(tmp_path), {**c, "num_steps": 5, "lr_d": 1e-4})  # fine
+  with pytest.raises(checkpoint.CheckpointMismatch, match="image_size: checkpoint 64 vs now 32"):
+    checkpoint.check_compatible(str(tmp_path), {**c, "image_size": 32})
