@@ -8,6 +8,7 @@ from flax import struct
 from flax.training import train_state
 import optax
 
+from wgan_jax import losses
 from wgan_jax.optim import project_params
 
 
@@ -16,11 +17,26 @@ class Player(train_state.TrainState):
   batch_stats: Any
 
 
+class Balance(struct.PyTreeNode):
+  """BEGAN's equilibrium state: k_t and the plateau tracker whose `scale` multiplies both
+  players' learning rates (optax's `ReduceLROnPlateauState`)."""
+  k_t: jax.Array
+  plateau: Any
+
+
+def init_balance(loss: losses.LossSpec) -> Balance:
+  """k_0 = 0 and a fresh plateau tracker (scale 1), in float32."""
+  return Balance(k_t=jnp.zeros((), jnp.float32),
+                 plateau=loss.began_lr_plateau().init(jnp.zeros((), jnp.float32)))
+
+
 class GANState(struct.PyTreeNode):
-  """Generator and critic. `step` counts generator iterations; `nz` is the noise length."""
+  """Generator and critic. `step` counts generator iterations; `nz` is the noise length;
+  `balance` is BEGAN's equilibrium state (None for the other objectives)."""
   generator: Player
   critic: Player
   nz: int = struct.field(pytree_node=False)
+  balance: Balance | None = None
 
   @property
   def step(self) -> jax.Array:
@@ -36,7 +52,8 @@ def _player(module: nn.Module, variables, tx: optax.GradientTransformation, para
 def create_state(key: jax.Array, *, generator: nn.Module, critic: nn.Module,
                  generator_tx: optax.GradientTransformation,
                  critic_tx: optax.GradientTransformation, data_shape: tuple[int, ...], nz: int,
-                 clip_value: float | None = None) -> GANState:
+                 clip_value: float | None = None,
+                 loss: losses.LossSpec = losses.LossSpec()) -> GANState:
   """Initialises both players; pure, so `jax.jit(..., out_shardings=...)` can place the result.
 
   Args:
@@ -47,6 +64,7 @@ def create_state(key: jax.Array, *, generator: nn.Module, critic: nn.Module,
     nz: noise length.
     clip_value: when given, the critic's initial params are clipped to [-c, c] too, so the clip
       invariant holds from step 0.
+    loss: the objective; "began" adds its `Balance`.
   """
   key_g, key_c = jax.random.split(key)
   g_vars = generator.init(key_g, jnp.zeros((2, nz)))
@@ -55,4 +73,5 @@ def create_state(key: jax.Array, *, generator: nn.Module, critic: nn.Module,
   if clip_value is not None:
     c_params = project_params(c_params, clip_value)
   return GANState(generator=_player(generator, g_vars, generator_tx),
-                  critic=_player(critic, c_vars, critic_tx, c_params), nz=nz)
+                  critic=_player(critic, c_vars, critic_tx, c_params), nz=nz,
+                  balance=init_balance(loss) if loss.name == "began" else None)
