@@ -1,4 +1,6 @@
 """The fast layers compute PyTorch's transposed convolutions, values and gradients."""
+import functools
+
 import flax.linen as nn
 from hypothesis import given
 from hypothesis import settings
@@ -38,21 +40,21 @@ def _reference_stride2(features):
                           transpose_kernel=True, use_bias=False)
 
 
-def _reference_project(features):
-  return nn.ConvTranspose(features, (4, 4), padding=((3, 3), (3, 3)), transpose_kernel=True,
-                          use_bias=False)
+def _reference_project(features, size=4):
+  return nn.ConvTranspose(features, (size, size), padding=((size - 1, size - 1),) * 2,
+                          transpose_kernel=True, use_bias=False)
 
 
 _CASES = [  # (fast module, reference module, input shape without batch)
     (layers.ConvTranspose4x4Stride2, _reference_stride2, None),
-    (layers.ProjectTo4x4, _reference_project, (1, 1)),
+    (layers.ProjectToSquare, _reference_project, (1, 1)),
 ]
 
 
-def _arrays(seed, batch, hw, channels, features):
+def _arrays(seed, batch, hw, channels, features, size=4):
   rng = np.random.default_rng(seed)
   x = rng.normal(size=(batch, *hw, channels)).astype(np.float32)
-  kernel = rng.normal(size=(4, 4, features, channels)).astype(np.float32)
+  kernel = rng.normal(size=(size, size, features, channels)).astype(np.float32)
   return x, kernel
 
 
@@ -76,12 +78,13 @@ def test_forward_and_gradients_equal_flax_conv_transpose(fast, reference, hw, sh
     np.testing.assert_allclose(grad, grad_ref, atol=_ATOL, rtol=0)
 
 
-@pytest.mark.parametrize("fast,stride,padding,hw", [
-    (layers.ConvTranspose4x4Stride2, 2, 1, (5, 3)),
-    (layers.ProjectTo4x4, 1, 0, (1, 1)),
+@pytest.mark.parametrize("fast,stride,padding,hw,size", [
+    (layers.ConvTranspose4x4Stride2, 2, 1, (5, 3), 4),
+    (functools.partial(layers.ProjectToSquare, size=4), 1, 0, (1, 1), 4),
+    (functools.partial(layers.ProjectToSquare, size=6), 1, 0, (1, 1), 6),
 ])
-def test_equals_numpy_pytorch_definition(fast, stride, padding, hw):
-  x, kernel = _arrays(0, 2, hw, 5, 7)
+def test_equals_numpy_pytorch_definition(fast, stride, padding, hw, size):
+  x, kernel = _arrays(0, 2, hw, 5, 7, size)
   y_BxHxWxF = fast(7).apply({"params": {"kernel": kernel}}, x)
   y_torch = torch_conv_transpose2d(np.transpose(x, (0, 3, 1, 2)).astype(np.float64),
                                    flax_kernel_to_torch(kernel).astype(np.float64),
@@ -132,6 +135,10 @@ def test_bfloat16_input_keeps_dtype():
   assert grad.dtype == jnp.float32
 
 
-def test_project_rejects_spatial_input():
+def test_project_other_sizes_equal_flax_and_reject_spatial_input():
+  x, kernel = _arrays(2, 3, (1, 1), 4, 5, size=7)
+  y = layers.ProjectToSquare(5, size=7).apply({"params": {"kernel": kernel}}, x)
+  y_ref = _reference_project(5, size=7).apply({"params": {"kernel": kernel}}, x)
+  np.testing.assert_allclose(y, y_ref, atol=_ATOL, rtol=0)
   with pytest.raises(ValueError, match="1, 1, C"):
-    layers.ProjectTo4x4(3).init(jax.random.key(0), jnp.zeros((1, 2, 2, 3)))
+    layers.ProjectToSquare(3).init(jax.random.key(0), jnp.zeros((1, 2, 2, 3)))

@@ -7,7 +7,7 @@ them differs. Measured on XLA:CPU (2 cores, batch 64, 64x64 DCGAN; benchmarks/st
   (2.3-4.9 s for the 8x8x256 -> 16x16x128 layer, against 0.1 s here), so `conv_transpose_4x4_stride2`
   has a custom VJP that computes it as one matrix product over the 16 stride-2 windows of the
   output cotangent;
-- the generator's first layer, a 4x4 transposed convolution of a 1x1 input, is a matrix product
+- the generator's first layer, a transposed convolution of a 1x1 input, is a matrix product
   (forward + backward 4 ms as a product, 24 ms as a convolution).
 """
 import flax.linen as nn
@@ -81,21 +81,23 @@ class ConvTranspose4x4Stride2(nn.Module):
     return conv_transpose_4x4_stride2(x_BxHxWxC, kernel.astype(x_BxHxWxC.dtype))
 
 
-class ProjectTo4x4(nn.Module):
-  """PyTorch's `ConvTranspose2d(in, features, 4, stride=1, padding=0, bias=False)` on a 1x1 input.
+class ProjectToSquare(nn.Module):
+  """PyTorch's `ConvTranspose2d(in, features, size, stride=1, padding=0, bias=False)` on a 1x1 input.
 
-  The DCGAN generator's first layer, computed as the matrix product it is:
-  `out[b, i, j, f] = sum_c z[b, c] * kernel[i, j, f, c]`. Maps `[B, 1, 1, C]` to
-  `[B, 4, 4, features]`. Parameter: `kernel`, shape `[4, 4, features, C]`, as
-  `nn.ConvTranspose(features, (4, 4), padding=((3, 3), (3, 3)), transpose_kernel=True,
-  use_bias=False)` holds it.
+  The DCGAN generator's first layer (size 4 at the official image sizes), computed as the matrix
+  product it is: `out[b, i, j, f] = sum_c z[b, c] * kernel[i, j, f, c]`. Maps `[B, 1, 1, C]` to
+  `[B, size, size, features]`. Parameter: `kernel`, shape `[size, size, features, C]`, as
+  `nn.ConvTranspose(features, (size, size), padding=((size - 1, size - 1),) * 2,
+  transpose_kernel=True, use_bias=False)` holds it.
   """
   features: int
+  size: int = 4
   kernel_init: nn.initializers.Initializer = nn.initializers.normal(0.02)
 
   @nn.compact
   def __call__(self, z_Bx1x1xC):
     if z_Bx1x1xC.shape[1:3] != (1, 1):
-      raise ValueError(f"ProjectTo4x4 expects a [B, 1, 1, C] input, got {z_Bx1x1xC.shape}.")
-    kernel = self.param("kernel", self.kernel_init, (4, 4, self.features, z_Bx1x1xC.shape[-1]))
+      raise ValueError(f"ProjectToSquare expects a [B, 1, 1, C] input, got {z_Bx1x1xC.shape}.")
+    kernel = self.param("kernel", self.kernel_init,
+                        (self.size, self.size, self.features, z_Bx1x1xC.shape[-1]))
     return jnp.einsum("bxyc,ijfc->bijf", z_Bx1x1xC, kernel.astype(z_Bx1x1xC.dtype))
