@@ -1,0 +1,141 @@
+"""What every entry point shares: the `--config.FIELD` and `--workdir` flags, one-line errors on
+stderr and the exit codes.
+
+Exit codes: 0 done; 1 training diverged (a non-finite loss); 2 bad input (flags, config, workdir,
+data, a checkpoint of another architecture); 130 / 143 stopped by SIGINT / SIGTERM (a checkpoint
+was saved when training had started; rerun the same command to resume).
+"""
+import difflib
+import signal
+import sys
+import time
+
+from absl import app
+from absl import flags
+from absl import logging
+from ml_collections import config_flags
+
+EXIT_DIVERGED = 1
+EXIT_BAD_INPUT = 2
+EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
+
+
+class _Terminated(Exception):
+  """SIGTERM outside the training loop (which turns it into a checkpoint and a clean stop)."""
+
+
+def error(message) -> None:
+  """Prints `error: message` as one line on stderr."""
+  print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+def fail(message, code: int = EXIT_BAD_INPUT):
+  """`error(message)`, then exits with `code`."""
+  error(message)
+  sys.exit(code)
+
+
+def _unknown_fields(argv: list[str], config) -> list[str]:
+  """Config fields named by `--config.FIELD[=V]` / `--noconfig.FIELD` that `config` lacks."""
+  names = [a.lstrip("-").split("=", 1)[0] for a in argv[1:] if a.startswith("-")]
+  names = [n[2:] if n.startswith("noconfig.") else n for n in names]
+  return [n[len("config."):] for n in names
+          if n.startswith("config.") and n[len("config."):] not in config]
+
+
+def define_flags(config, *, workdir_help: str):
+  """Defines `--config` (locked `config`, overridable field by field) and `--workdir`.
+
+  An unknown field is refused here with the valid names, before ml_collections would raise it
+  as a traceback.
+  """
+  unknown = _unknown_fields(sys.argv, config)
+  if unknown:
+    close = difflib.get_close_matches(unknown[0], list(config), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    fail(f"unknown config field {unknown[0]!r}{hint}; the fields are: {', '.join(sorted(config))}")
+  config_flags.DEFINE_config_dict("config", config, lock_config=True)
+  flags.DEFINE_string("workdir", None, workdir_help)
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+  """absl's flag parsing, with one-line errors and no stray positional arguments. Logs show
+  warnings and errors only (orbax's INFO lines would bury the progress bar); `--verbosity=0`
+  brings them back."""
+  try:
+    rest = flags.FLAGS(argv)
+  except flags.Error as e:
+    fail(str(e).splitlines()[0])
+  if not flags.FLAGS["verbosity"].present:
+    logging.set_verbosity(logging.WARNING)
+  if len(rest) > 1:
+    fail(f"unexpected arguments {rest[1:]}; pass settings as --config.FIELD=VALUE")
+  if not flags.FLAGS.workdir:
+    fail("--workdir is required: the folder for checkpoints, logs and pictures")
+  return rest
+
+
+def _raise_terminated(signum, frame):
+  del signum, frame
+  raise _Terminated
+
+
+def run_training(config, workdir: str) -> int:
+  """Trains `config` in `workdir` (resuming there), prints a summary or a one-line error, and
+  returns the exit code."""
+  # Imported here so that `--help` and flag errors answer without loading the library.
+  from wgan_jax import checkpoint, data, train  # pylint: disable=g-import-not-at-top
+  t0 = time.time()
+  old_handler = signal.signal(signal.SIGTERM, _raise_terminated)  # the loop swaps in its own
+  try:
+    summary = train.train_and_evaluate(config, workdir)
+  except (checkpoint.CheckpointMismatch, data.DataError, ValueError) as e:
+    error(e)
+    return EXIT_BAD_INPUT
+  except train.TrainingDiverged as e:
+    error(f"training diverged: {e}")
+    return EXIT_DIVERGED
+  except KeyboardInterrupt:
+    error("interrupted (SIGINT) outside a training step; rerun the same command to resume from "
+          "the last checkpoint")
+    return EXIT_SIGNAL["SIGINT"]
+  except _Terminated:
+    error("terminated (SIGTERM) outside a training step; rerun the same command to resume from "
+          "the last checkpoint")
+    return EXIT_SIGNAL["SIGTERM"]
+  finally:
+    signal.signal(signal.SIGTERM, old_handler)
+  print(summary_text(summary, config, seconds=time.time() - t0))
+  return EXIT_SIGNAL.get(summary["stopped_by"], EXIT_BAD_INPUT) if summary["stopped_by"] else 0
+
+
+def _train_main(argv: list[str]):
+  del argv
+  sys.exit(run_training(flags.FLAGS.config, flags.FLAGS.workdir))
+
+
+def summary_text(summary: dict, config, *, seconds: float) -> str:
+  """The lines printed when a run returns: steps, time, estimate, where the outputs are."""
+  workdir, step = summary["workdir"], summary["step"]
+  estimate = summary["wasserstein_estimate"]
+  lines = []
+  if summary["stopped_by"]:
+    lines.append(f"stopped by {summary['stopped_by']} at generator step {step} of "
+                 f"{config.num_steps}; checkpoint saved in {workdir}/checkpoints/{step}; rerun "
+                 "the same command to resume.")
+  else:
+    lines.append(f"done: {step} generator steps.")
+  lines += [
+      f"time: {seconds:.0f} s in this process ({summary['seconds']:.0f} s training).",
+      "final Wasserstein estimate: " + ("n/a" if estimate is None else f"{estimate:.4f}"),
+      f"samples: {workdir}/samples/step_{step:06d}.png (one every {config.sample_every} steps); "
+      f"curve: {workdir}/wasserstein.png",
+      f"metrics: {workdir}/metrics.jsonl; tensorboard --logdir {workdir}/tensorboard",
+  ]
+  return "\n".join(lines)
+
+
+def run(config, main=_train_main, *, workdir_help: str = "folder for checkpoints, logs, pictures"):
+  """The whole entry point: defines the flags for `config`, parses them and runs `main`."""
+  define_flags(config, workdir_help=workdir_help)
+  app.run(main, flags_parser=parse_flags)
