@@ -1,0 +1,164 @@
+"""Runs tiny trainings on N simulated CPU devices for `parallel_test.py`, in a fresh process.
+
+`python tests/multidevice_worker.py --devices N --out DIR` runs `train.train_and_evaluate` on the
+offline digits with a batch-norm and a no-batch-norm model, writes each run's final params to
+`DIR/<name>_params.npz`, and writes `DIR/results.json`: the compilations of each run, its last
+step, the batch-norm check on a sharded batch and the message of a
+refused batch size. The device count must be set before JAX starts, hence a process per count.
+"""
+import argparse
+import collections
+import contextlib
+import json
+import logging
+import os
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+# Cuts XLA:CPU's compile time, which dominates these tiny runs (1.4-3x here); every device count
+# runs under the same flags.
+FAST_COMPILE = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+WARMUP_STEPS = 2  # iterations of 100 critic updates before the regular 5, instead of 25
+# "bn": batch norm in both nets; 2 warm-up and 2 regular iterations, in critic chunks of 2: the
+# warm-up's 100 updates run as 49 critic_steps(2) dispatches (more than the ~45 that deadlock
+# simulated devices without a sync) and a train_step(2), a regular iteration's 5 as
+# 2 x critic_steps(2) + train_step(1). "nobn": no batch norm, a constant n_critic of 5 (the CPU
+# default: one unrolled train_step(5) per iteration).
+RUNS = {"bn": dict(generator="dcgan", critic="dcgan", critic_warmup=True, critic_chunk=2),
+        "nobn": dict(generator="dcgan_nobn", critic="dcgan_nobn", critic_warmup=False,
+                     critic_chunk=0)}
+
+
+def tiny_config(**overrides):
+  from experiments.configs import base  # pylint: disable=g-import-not-at-top
+  c = base.get_config()
+  c.dataset, c.image_size, c.channels, c.batch_size = "digits", 16, 1, 8
+  c.width_g, c.width_d, c.nz, c.num_steps = 4, 4, 8, WARMUP_STEPS + 2
+  c.log_every, c.sample_every, c.checkpoint_every, c.num_samples = 1, 1000, 1000, 16
+  c.update(overrides)
+  return c
+
+
+@contextlib.contextmanager
+def short_warmup():
+  """The official schedule with `WARMUP_STEPS` warm-up iterations, so a short run has both kinds."""
+  from wgan_jax import recipe, schedule  # pylint: disable=g-import-not-at-top
+  original = recipe.CriticSchedule
+
+  def shortened(**kwargs):
+    if kwargs.get("warmup_steps"):
+      kwargs.update(warmup_steps=WARMUP_STEPS, warmup_every=0)
+    return schedule.CriticSchedule(**kwargs)
+
+  recipe.CriticSchedule = shortened
+  try:
+    yield
+  finally:
+    recipe.CriticSchedule = original
+
+
+class CompileCounter(logging.Handler):
+  """Counts JAX's "Compiling <name> ..." log records by function name."""
+
+  def __init__(self):
+    super().__init__()
+    self.counts = collections.Counter()
+
+  def emit(self, record):
+    message = record.getMessage()
+    if message.startswith("Compiling "):
+      self.counts[message.split()[1]] += 1
+
+
+def final_params(workdir: str) -> dict[str, np.ndarray]:
+  """Both players' params and batch statistics of the newest checkpoint, flattened to paths."""
+  import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
+  root = os.path.join(workdir, "checkpoints")
+  step = max(int(d) for d in os.listdir(root) if d.isdigit())
+  tree = ocp.StandardCheckpointer().restore(os.path.join(root, str(step), "default"))
+  flat = {}
+  for player in ("generator", "critic"):
+    for field in ("params", "batch_stats"):
+      for path, leaf in jax.tree_util.tree_leaves_with_path(tree[player][field]):
+        flat[f"{player}/{field}" + jax.tree_util.keystr(path)] = np.asarray(leaf)
+  return flat
+
+
+def train(name: str, out: str) -> dict:
+  from wgan_jax import train as train_lib  # pylint: disable=g-import-not-at-top
+  counter = CompileCounter()
+  logger = logging.getLogger("jax._src.interpreters.pxla")
+  logger.addHandler(counter)
+  try:
+    with jax.log_compiles(True), short_warmup():
+      summary = train_lib.train_and_evaluate(tiny_config(**RUNS[name]), os.path.join(out, name))
+  finally:
+    logger.removeHandler(counter)
+  params = final_params(os.path.join(out, name))
+  np.savez(os.path.join(out, f"{name}_params.npz"), **params)
+  return {"step": summary["step"], "compiles": dict(counter.counts)}
+
+
+def batch_norm_check() -> dict:
+  """Largest |difference| from the unsharded one-device critic, of its output and its loss
+  gradient, for (a) a batch sharded over the mesh under jit (global statistics, what train.py
+  does) and (b) each device's shard normalised on its own (pmap without `axis_name`)."""
+  from wgan_jax import models, parallel  # pylint: disable=g-import-not-at-top
+  critic = models.DCGANCritic(image_size=16, channels=1, width=4, norm="batch")
+  x_BxHxWxC = jax.random.normal(jax.random.key(1), (8, 16, 16, 1))
+  variables = critic.init(jax.random.key(0), x_BxHxWxC)
+
+  def forward(params, x):
+    return critic.apply({**variables, "params": params}, x, mutable=["batch_stats"])[0]
+
+  def out_and_grad(params, x):
+    return forward(params, x), jax.grad(lambda p: jnp.mean(forward(p, x)))(params)
+
+  reference = jax.jit(out_and_grad)(variables["params"], x_BxHxWxC)
+  mesh = parallel.make_mesh()
+  sharded = jax.jit(out_and_grad, in_shardings=(parallel.replicated(mesh),
+                                                parallel.batch_sharding(mesh, batch_axis=0)))
+  global_stats = sharded(variables["params"], x_BxHxWxC)
+  n = jax.device_count()
+  outs, grads = jax.vmap(out_and_grad, in_axes=(None, 0))(
+      variables["params"], x_BxHxWxC.reshape(n, -1, *x_BxHxWxC.shape[1:]))
+  per_device = (outs.reshape(-1), jax.tree.map(lambda g: jnp.mean(g, axis=0), grads))
+  max_diff = lambda a, b: max(float(jnp.max(jnp.abs(u - v)))
+                              for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+  return {"global_stats": max_diff(global_stats, reference),
+          "per_device_stats": max_diff(per_device, reference),
+          "batch_sharded": str(global_stats[0].sharding.spec)}
+
+
+def refused_batch(out: str) -> str:
+  from wgan_jax import train as train_lib  # pylint: disable=g-import-not-at-top
+  config = tiny_config(**RUNS["nobn"])
+  config.batch_size = 10
+  try:
+    train_lib.train_and_evaluate(config, os.path.join(out, "refused"))
+  except ValueError as e:
+    return str(e)
+  return ""
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--devices", type=int, required=True)
+  parser.add_argument("--out", required=True)
+  args = parser.parse_args()
+  os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {FAST_COMPILE}"
+  jax.config.update("jax_num_cpu_devices", args.devices)
+  jax.config.update("jax_numpy_rank_promotion", "raise")
+  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  results = {"devices": jax.device_count(), "runs": {name: train(name, args.out) for name in RUNS}}
+  if args.devices > 1:
+    results.update(batch_norm=batch_norm_check(), refused=refused_batch(args.out))
+  with open(os.path.join(args.out, "results.json"), "w") as f:
+    json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+  main()
