@@ -23,7 +23,10 @@ def maybe_initialize_distributed():
   multi = (env("JAX_COORDINATOR_ADDRESS") or int(env("SLURM_NTASKS", "1")) > 1
            or int(env("OMPI_COMM_WORLD_SIZE", "1")) > 1 or "," in env("TPU_WORKER_HOSTNAMES", ""))
   if multi and not jax.distributed.is_initialized():
-    jax.distributed.initialize()
+    # jax reads only the address from the environment; the count and index must be passed.
+    count, index = env("JAX_NUM_PROCESSES"), env("JAX_PROCESS_ID")
+    jax.distributed.initialize(num_processes=int(count) if count else None,
+                               process_id=int(index) if index else None)
 
 
 def make_mesh() -> jax.sharding.Mesh:
