@@ -1,10 +1,12 @@
 """Runs tiny trainings on N simulated CPU devices for `parallel_test.py`, in a fresh process.
 
 `python tests/multidevice_worker.py --devices N --out DIR` runs `train.train_and_evaluate` on the
-offline digits with a batch-norm and a no-batch-norm model, writes each run's final params to
-`DIR/<name>_params.npz`, and writes `DIR/results.json`: the compilations of each run, its last
-step, the batch-norm check on a sharded batch and the message of a
-refused batch size. The device count must be set before JAX starts, hence a process per count.
+offline digits with a batch-norm and a no-batch-norm model (`--runs`), writes each run's final
+params to `DIR/<name>_params.npz`, and writes `DIR/results.json`: each run's compilations and last
+step, the batch-norm check on a sharded batch and the message of a refused batch size. The device
+count must be set before JAX starts, hence a process per count.
+With `--processes P --process-id I --port PORT` it is process I of a P-process job on this machine
+(JAX's CPU collectives over gloo), each process with N devices and its own slice of every batch.
 """
 import argparse
 import collections
@@ -97,8 +99,9 @@ def train(name: str, out: str) -> dict:
       summary = train_lib.train_and_evaluate(tiny_config(**RUNS[name]), os.path.join(out, name))
   finally:
     logger.removeHandler(counter)
-  params = final_params(os.path.join(out, name))
-  np.savez(os.path.join(out, f"{name}_params.npz"), **params)
+  params = final_params(os.path.join(out, name))  # every process: orbax syncs them
+  if jax.process_index() == 0:
+    np.savez(os.path.join(out, f"{name}_params.npz"), **params)
   return {"step": summary["step"], "compiles": dict(counter.counts)}
 
 
@@ -148,16 +151,26 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--devices", type=int, required=True)
   parser.add_argument("--out", required=True)
+  parser.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=sorted(RUNS))
+  parser.add_argument("--processes", type=int, default=1,
+                      help="processes of a multi-process job on this machine (gloo collectives)")
+  parser.add_argument("--process-id", type=int, default=0)
+  parser.add_argument("--port", type=int, default=0, help="the coordinator's port on localhost")
   args = parser.parse_args()
   os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {FAST_COMPILE}"
+  if args.processes > 1:  # read by parallel.maybe_initialize_distributed in train_and_evaluate
+    os.environ.update(JAX_COORDINATOR_ADDRESS=f"localhost:{args.port}",
+                      JAX_NUM_PROCESSES=str(args.processes), JAX_PROCESS_ID=str(args.process_id))
   jax.config.update("jax_num_cpu_devices", args.devices)
   jax.config.update("jax_numpy_rank_promotion", "raise")
   sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-  results = {"devices": jax.device_count(), "runs": {name: train(name, args.out) for name in RUNS}}
-  if args.devices > 1:
+  results = {"runs": {name: train(name, args.out) for name in args.runs}}
+  results.update(devices=jax.device_count(), processes=jax.process_count())
+  if args.devices > 1 and args.processes == 1:
     results.update(batch_norm=batch_norm_check(), refused=refused_batch(args.out))
-  with open(os.path.join(args.out, "results.json"), "w") as f:
-    json.dump(results, f, indent=1)
+  if jax.process_index() == 0:
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+      json.dump(results, f, indent=1)
 
 
 if __name__ == "__main__":
