@@ -1,4 +1,5 @@
 """train_and_evaluate(config, workdir): the one place that reads a whole config and jits the steps."""
+import contextlib
 import functools
 import json
 import math
@@ -39,6 +40,17 @@ class _StopRequest:
   def __exit__(self, *exc):
     for s, handler in self._old.items():
       signal.signal(s, handler)
+
+
+@contextlib.contextmanager
+def _finishing(manager):
+  """Waits for the checkpoint save in flight and closes `manager`, also when training stops with
+  an exception (a divergence, a second Ctrl-C), so the checkpoint an error names exists."""
+  try:
+    yield
+  finally:
+    manager.wait_until_finished()
+    manager.close()
 
 
 def _check_workdir(workdir: str):
@@ -151,8 +163,9 @@ def train_and_evaluate(config, workdir: str) -> dict:
     log.plot()
 
   t0 = time.time()
-  with _StopRequest() as stop, tqdm(total=config.num_steps, initial=start, disable=not main,
-                                    unit="step", dynamic_ncols=True) as bar:
+  with _StopRequest() as stop, _finishing(manager), tqdm(
+      total=config.num_steps, initial=start, disable=not main, unit="step",
+      dynamic_ncols=True) as bar:
     for step in range(start, config.num_steps):
       real = next(batches)
       n, first = real.shape[0], 0
@@ -179,8 +192,6 @@ def train_and_evaluate(config, workdir: str) -> dict:
         break
     if pending:
       drain(pending)
-  manager.wait_until_finished()
-  manager.close()
   log.plot()
   log.close()
   return {"step": int(state.step), "seconds": time.time() - t0,
