@@ -140,9 +140,10 @@ def train_and_evaluate(config, workdir: str) -> dict:
     last = {k: float(v) for k, v in jax.device_get(metrics).items()}
     bad = [k for k, v in last.items() if not math.isfinite(v)]
     if bad:
-      raise TrainingDiverged(
-          f"non-finite {', '.join(bad)} at generator step {step}; last good checkpoint: step "
-          f"{manager.latest_step()} in {workdir}/checkpoints (lower the learning rate?).")
+      latest = manager.latest_step()
+      where = "none yet" if latest is None else f"step {latest} in {workdir}/checkpoints"
+      raise TrainingDiverged(f"non-finite {', '.join(bad)} at generator step {step}; last good "
+                             f"checkpoint: {where} (lower the learning rate?).")
     warning = log.observe(step, last, log=step % config.log_every == 0 or step == config.num_steps)
     if warning:
       tqdm.write(f"warning: {warning}")
