@@ -147,7 +147,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
     warning = log.observe(step, last, log=step % config.log_every == 0 or step == config.num_steps)
     if warning:
       tqdm.write(f"warning: {warning}")
-    bar.set_postfix(W=f"{last.get('wasserstein_estimate', float('nan')):.4f}", refresh=False)
+    bar.set_postfix(W=f"{last.get('wasserstein_estimate', float('nan')):.4g}", refresh=False)
 
   def save_samples(step):
     images = np.asarray(jax.device_get(sample(state.generator, z_fixed)))
