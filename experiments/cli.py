@@ -127,7 +127,7 @@ def summary_text(summary: dict, config, *, seconds: float) -> str:
     lines.append(f"done: {step} generator steps.")
   lines += [
       f"time: {seconds:.0f} s in this process ({summary['seconds']:.0f} s training).",
-      "final Wasserstein estimate: " + ("n/a" if estimate is None else f"{estimate:.4f}"),
+      "final Wasserstein estimate: " + ("n/a" if estimate is None else f"{estimate:.4g}"),
       f"samples: {workdir}/samples/step_{step:06d}.png (one every {config.sample_every} steps); "
       f"curve: {workdir}/wasserstein.png",
       f"metrics: {workdir}/metrics.jsonl; tensorboard --logdir {workdir}/tensorboard",
