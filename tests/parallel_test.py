@@ -104,7 +104,8 @@ def assert_same_model(workers, job, run):
 @pytest.mark.parametrize("devices", DEVICE_COUNTS)
 @pytest.mark.parametrize("run", ["bn", "nobn"])
 def test_critic_params_stay_in_the_clip_box(workers, run, devices):
-  critic = {k: v for k, v in params(workers, devices, run).items() if k.startswith("critic/params")}
+  critic = {k: v for k, v in params(workers, devices, run).items()
+            if k.startswith("critic/params")}
   assert critic and all(float(np.max(np.abs(v))) <= CLIP for v in critic.values())
 
 
@@ -129,7 +130,8 @@ def test_steps_compile_once_per_critic_schedule_variant(workers, job):
 
 
 def test_train_refuses_a_batch_the_devices_do_not_divide(workers):
-  assert result(workers, 4)["refused"] == "batch_size=10 does not divide over 4 devices; use 8 or 12."
+  assert result(workers, 4)["refused"] == (
+      "batch_size=10 does not divide over 4 devices; use 8 or 12.")
 
 
 @pytest.mark.parametrize("batch_size, devices, sizes", [
