@@ -12,7 +12,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from wgan_jax.layers import ConvTranspose4x4Stride2
+from wgan_jax.layers import ConvTranspose4x4Stride2, ProjectToSquare
 
 conv_init = nn.initializers.normal(0.02)
 
@@ -142,9 +142,10 @@ class DCGANGenerator(nn.Module):
     features = (self.width if self.constant_filters
                 else dcgan_generator_base_width(self.image_size, self.width))
     size = base_size(self.image_size)
-    h = nn.ConvTranspose(features, (size, size), padding=((size - 1, size - 1),) * 2,
-                         transpose_kernel=True, use_bias=False,
-                         kernel_init=conv_init)(z_BxZ[:, None, None, :])
+    # The official ConvTranspose2d(nz, features, size, 1, 0) on a 1x1 input, as the matmul it is;
+    # the name keeps the parameter path of nn.ConvTranspose.
+    h = ProjectToSquare(features, size, kernel_init=conv_init,
+                        name="ConvTranspose_0")(z_BxZ[:, None, None, :])
     h = nn.relu(norm()(h))
     while size < self.image_size // 2:
       features = features if self.constant_filters else features // 2
