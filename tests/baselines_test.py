@@ -119,3 +119,7 @@ def test_chunked_wgan_gp_critic_updates_equal_one_scan():
   part, m_part = train_step(part, real[1:], key, 1, loss=spec)
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7), whole, part)
   np.testing.assert_allclose(m_whole["generator_loss"], m_part["generator_loss"], rtol=1e-5)
+  # The critic minimises minus the estimate plus the penalty.
+  assert float(m_whole["gradient_penalty"]) > 0
+  assert float(m_whole["critic_loss"]) == pytest.approx(
+      float(m_whole["gradient_penalty"] - m_whole["wasserstein_estimate"]), rel=1e-5)
