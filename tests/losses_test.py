@@ -43,7 +43,8 @@ def test_gan_generator_losses_by_hand_and_their_signs():
     assert np.all(np.asarray(grad) < 0)
   # The minimax loss saturates where D rejects the fakes; the non-saturating one does not.
   confident = jnp.array([-10.0])
-  assert abs(float(jax.grad(lambda l: losses.gan_generator_loss(l, "minimax"))(confident)[0])) < 1e-4
+  minimax_grad = jax.grad(lambda l: losses.gan_generator_loss(l, "minimax"))(confident)
+  assert abs(float(minimax_grad[0])) < 1e-4
   assert float(jax.grad(losses.gan_generator_loss)(confident)[0]) == pytest.approx(-1.0, abs=1e-4)
 
 
@@ -94,8 +95,9 @@ def test_gradient_penalty_matches_finite_differences():
                                                 10.0)
     # The value: per-example input gradients by central differences.
     x_hat, h = losses.interpolate(real, fake, eps_B), 1e-6
-    numeric = np.stack([(_tanh_critic(params, x_hat + h * e[None]) - _tanh_critic(params, x_hat - h * e[None]))
-                        / (2 * h) for e in np.eye(2)], axis=1)
+    f = lambda x: _tanh_critic(params, x)
+    numeric = np.stack([(f(x_hat + h * e[None]) - f(x_hat - h * e[None])) / (2 * h)
+                        for e in np.eye(2)], axis=1)
     want = 10.0 * np.mean((np.linalg.norm(numeric, axis=1) - 1.0) ** 2)
     assert float(penalty(params)) == pytest.approx(want, rel=1e-7)
     # The gradient in the critic's params (double backprop): a directional finite difference.
@@ -165,7 +167,8 @@ def test_default_hparams_follow_the_papers():
       critic_warmup=True, critic_norm="batch", nz=100, batch_size=64)
   gp = losses.default_hparams("wgan_gp")
   assert (gp["optimizer"], gp["lr"], gp["beta1"], gp["beta2"], gp["clip_value"], gp["n_critic"],
-          gp["critic_norm"], gp["critic_warmup"]) == ("adam", 1e-4, 0.0, 0.9, None, 5, "layer", False)
+          gp["critic_norm"], gp["critic_warmup"]) == (
+              "adam", 1e-4, 0.0, 0.9, None, 5, "layer", False)
   gan = losses.default_hparams("gan")
   assert (gan["lr"], gan["beta1"], gan["n_critic"], gan["clip_value"]) == (2e-4, 0.5, 1, None)
   b = losses.default_hparams("began")

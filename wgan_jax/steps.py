@@ -1,5 +1,5 @@
-"""Training steps of WGAN (Algorithm 1) and, through `loss=`, of WGAN-GP, the standard GAN and BEGAN:
-pure functions of (state, data, key), never jitted here."""
+"""Training steps of WGAN (Algorithm 1) and, through `loss=`, of WGAN-GP, the standard GAN and
+BEGAN: pure functions of (state, data, key), never jitted here."""
 import jax
 import jax.numpy as jnp
 import optax
@@ -25,7 +25,8 @@ def sample_noise(key: jax.Array, batch_size: int, nz: int, prior: str = "normal"
 
 
 def _apply_gradients(player: Player, grads, batch_stats, balance: Balance | None) -> Player:
-  """`player.apply_gradients`, with the updates scaled by BEGAN's learning-rate scale if any."""
+  """`player.apply_gradients`, with the updates scaled by BEGAN's learning-rate scale if any
+  (for Adam and RMSprop, whose moments ignore the step size, the same as scaling the rate)."""
   if balance is None:
     return player.apply_gradients(grads=grads, batch_stats=batch_stats)
   updates, opt_state = player.tx.update(grads, player.opt_state, player.params)
