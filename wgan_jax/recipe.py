@@ -50,8 +50,10 @@ def _critic(config, data_shape) -> nn.Module:
   kind = config.critic
   if kind not in CRITICS:
     raise ValueError(f"unknown critic {kind!r}; use one of {CRITICS}.")
+  if data_shape == (2,) and kind == "began":  # BEGAN's autoencoder for points
+    return began.MLPAutoencoderCritic(features=2, width=config.width_d)
   if data_shape == (2,) and kind != "mlp":
-    raise ValueError(f"2-D data needs critic='mlp', not {kind!r}.")
+    raise ValueError(f"2-D data needs critic='mlp' (or 'began' with loss='began'), not {kind!r}.")
   if kind == "mlp":
     return models.MLPCritic(width=config.width_d)
   if kind == "began":
@@ -72,10 +74,10 @@ def build(config, data_shape: tuple[int, ...]) -> Recipe:
   loss = losses.LossSpec(name=config.loss, gp_weight=config.gp_weight,
                          gan_generator=config.gan_generator, began_gamma=config.began_gamma,
                          began_lambda_k=config.began_lambda_k)
-  if (config.generator == "began") != (config.loss == "began") or (
-      (config.critic == "began") != (config.loss == "began")):
-    raise ValueError("loss='began' goes with generator='began' and critic='began', and only with "
-                     "them; set all three.")
+  is_began, points = config.loss == "began", tuple(data_shape) == (2,)
+  if (config.critic == "began") != is_began or (not points and (config.generator == "began") != is_began):
+    raise ValueError("loss='began' goes with critic='began' and generator='began' (generator='mlp' "
+                     "for 2-D data), and only with them; set them together.")
   clip_value = config.clip_value or None
   if clip_value and config.loss != "wgan":
     raise ValueError(f"clip_value={config.clip_value} is WGAN's; set clip_value=0 for "

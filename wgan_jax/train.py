@@ -132,6 +132,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
                                   r.schedule.batches_before(start))
   put = lambda x: parallel.global_batch(x, batches_sharding)
   pending, dispatched, last, stopped_by = None, 0, {}, None
+  shown = {"gan": "js_estimate", "began": "m_global"}.get(r.loss.name, "wasserstein_estimate")
 
   def drain(pending):
     """Fetches a finished step's metrics, logs them, and stops on a non-finite loss."""
@@ -147,7 +148,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
     warning = log.observe(step, last, log=step % config.log_every == 0 or step == config.num_steps)
     if warning:
       tqdm.write(f"warning: {warning}")
-    bar.set_postfix(W=f"{last.get('wasserstein_estimate', float('nan')):.4g}", refresh=False)
+    bar.set_postfix({shown: f"{last.get(shown, float('nan')):.4g}"}, refresh=False)
 
   def save_samples(step):
     images = np.asarray(jax.device_get(sample(state.generator, z_fixed)))
