@@ -96,12 +96,12 @@ def run_training(config, workdir: str) -> int:
     error(f"training diverged: {e}")
     return EXIT_DIVERGED
   except KeyboardInterrupt:
-    error("interrupted (SIGINT) outside a training step; rerun the same command to resume from "
-          "the last checkpoint")
+    error("interrupted (SIGINT) before training started, or twice; no new checkpoint was saved; "
+          "rerun the same command to resume from the last one")
     return EXIT_SIGNAL["SIGINT"]
   except _Terminated:
-    error("terminated (SIGTERM) outside a training step; rerun the same command to resume from "
-          "the last checkpoint")
+    error("terminated (SIGTERM) before training started; no new checkpoint was saved; rerun the "
+          "same command to resume from the last one")
     return EXIT_SIGNAL["SIGTERM"]
   finally:
     signal.signal(signal.SIGTERM, old_handler)
