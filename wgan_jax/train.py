@@ -56,7 +56,7 @@ def _finishing(manager):
 def _check_workdir(workdir: str):
   try:
     os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
-    probe = os.path.join(workdir, ".write_test")
+    probe = os.path.join(workdir, f".write_test.{jax.process_index()}")
     open(probe, "w").close()
     os.remove(probe)
   except OSError as e:
