@@ -1,0 +1,98 @@
+"""One image run of the report: train a config on the digits and score the generator as it learns.
+
+The loop is `train.py`'s (warm-up iterations run as unrolled chunks of n_critic, one jitted
+`steps.train_step` per generator iteration), without checkpoints and logs, plus a quality score
+of a fixed noise batch every `eval_every` generator steps, so the estimate and the quality are
+measured at the same steps in one process.
+"""
+import dataclasses
+import functools
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from wgan_jax import data, recipe, state as state_lib, steps
+
+
+@dataclasses.dataclass
+class DigitsRun:
+  """What one run produced.
+
+  Attributes:
+    estimate_name: "wasserstein_estimate" (WGAN) or "js_estimate" (standard GAN).
+    estimates: the critic's estimate of every generator step (its last critic update), `[T]`.
+    eval_steps: generator steps at which the samples were scored, `[E]`.
+    scores: one `DigitsScorer.score` dict per evaluation.
+    final_images: the fixed noise batch's images after the last step, `[N, S, S, 1]`.
+    seconds: wall time of the run, compilation and scoring included.
+  """
+  estimate_name: str
+  estimates: np.ndarray
+  eval_steps: np.ndarray
+  scores: list
+  final_images: np.ndarray
+  seconds: float
+
+  def score_series(self, key: str = "frechet_distance") -> np.ndarray:
+    """One score over the evaluations, `[E]`."""
+    return np.array([s[key] for s in self.scores], np.float64)
+
+
+def train_digits(config, scorer, *, eval_every: int, num_eval_images: int) -> DigitsRun:
+  """Trains `config` (a digits config, see experiments/configs) and scores it as it goes.
+
+  Args:
+    config: the run's ConfigDict; `num_steps`, `seed`, `loss` and the networks are read from it.
+    scorer: a `DigitsScorer` at `config.image_size`.
+    eval_every: generator steps between two scores (step 0, the untrained generator, included).
+    num_eval_images: images generated from one fixed noise batch for every score.
+
+  Returns:
+    A `DigitsRun`.
+  """
+  t0 = time.time()
+  source = data.make_source(config.dataset, image_size=config.image_size,
+                            channels=config.channels, batch_size=config.batch_size,
+                            seed=config.seed)
+  r = recipe.build(config, source.element_shape)
+  root_key = jax.random.key(config.seed)
+  init_key, run_key, sample_key = (jax.random.fold_in(root_key, i) for i in range(3))
+  state = jax.jit(functools.partial(
+      state_lib.create_state, generator=r.generator, critic=r.critic, generator_tx=r.generator_tx,
+      critic_tx=r.critic_tx, data_shape=r.data_shape, nz=config.nz, clip_value=r.clip_value,
+      loss=r.loss))(init_key)
+  chunk = config.n_critic  # XLA:CPU: unrolled chunks of n_critic, as train.py does on CPU
+  train_step = jax.jit(functools.partial(steps.train_step, unroll=True, loss=r.loss),
+                       donate_argnums=0)
+  critic_steps = jax.jit(functools.partial(steps.critic_steps, unroll=True, loss=r.loss),
+                         donate_argnums=0)
+  sample = jax.jit(lambda g, z: steps.apply_player(g, g.params, z)[0])
+  z_fixed = steps.sample_noise(sample_key, num_eval_images, config.nz, r.loss.noise_prior)
+  estimate_name = "js_estimate" if config.loss == "gan" else "wasserstein_estimate"
+
+  eval_steps, scores, metrics = [], [], []
+
+  def evaluate(step):
+    eval_steps.append(step)
+    scores.append(scorer.score(np.asarray(sample(state.generator, z_fixed))))
+
+  evaluate(0)
+  batches = data.prefetch_batches(source, (r.schedule.at(s) for s in range(config.num_steps)), 0)
+  for step in range(config.num_steps):
+    real = next(batches)
+    first = 0
+    while real.shape[0] - first > chunk:
+      state, _ = critic_steps(state, real[first:first + chunk], run_key, jnp.int32(first))
+      first += chunk
+    state, m = train_step(state, real[first:], run_key, jnp.int32(first))
+    metrics.append(m[estimate_name])
+    if (step + 1) % eval_every == 0 or step + 1 == config.num_steps:
+      evaluate(step + 1)
+  batches.close()
+  estimates = np.asarray(jax.device_get(metrics), np.float64)
+  if not np.all(np.isfinite(estimates)):
+    raise FloatingPointError(f"{estimate_name} became non-finite in a report run: {config}")
+  return DigitsRun(estimate_name, estimates, np.array(eval_steps), scores,
+                   np.asarray(sample(state.generator, z_fixed)), time.time() - t0)

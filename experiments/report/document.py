@@ -1,0 +1,142 @@
+"""report.md: the text around the figures, every number taken from the runs just made."""
+import numpy as np
+
+from experiments.report import figures, settings as settings_lib
+
+METHOD_NAMES = {"wgan": "WGAN", "wgan_gp": "WGAN-GP", "gan": "GAN", "began": "BEGAN"}
+# Published mode-coverage rows (PacGAN, Lin et al. 2018, Tables 1-2, 10 trials; REFERENCE §5).
+PUBLISHED = [("GAN (PacGAN paper)", {"ring8": (6.3, 98.2), "grid25": (17.3, 94.8)}),
+             ("VEEGAN (PacGAN paper)", {"ring8": (8.0, 52.9), "grid25": (24.6, 40.0)})]
+
+
+def run_title(name: str, s: settings_lib.Settings) -> str:
+  """"WGAN, DCGAN generator" (and the learning rate of the high-lr run)."""
+  loss, generator, high_lr = settings_lib.DIGITS_RUNS[name]
+  title = f"{METHOD_NAMES[loss]}, {settings_lib.GENERATOR_NAMES[generator]} generator"
+  return title + (f", lr {s.high_lr:g}" if high_lr else "")
+
+
+def mean_se(values) -> str:
+  """"mean ± standard error" over seeds (NaN entries left out; "n/a" when none is left)."""
+  v = np.asarray(values, np.float64)
+  v = v[np.isfinite(v)]
+  if not len(v):
+    return "n/a"
+  if len(v) == 1:
+    return f"{v[0]:.2f} (1 run)"
+  return f"{v.mean():.2f} ± {v.std(ddof=1) / np.sqrt(len(v)):.2f}"
+
+
+def _digits_table(runs, names, s):
+  rows = ["| run | Frechet distance (start → end) | class coverage | class KL | confidence | "
+          "wall s |", "|---|---|---|---|---|---|"]
+  for n in names:
+    first, last = runs[n].scores[0], runs[n].scores[-1]
+    rows.append(f"| {run_title(n, s)} | {first['frechet_distance']:.1f} → "
+                f"{last['frechet_distance']:.1f} | {last['class_coverage']}/10 | "
+                f"{last['class_kl']:.2f} | {last['mean_confidence']:.2f} | "
+                f"{runs[n].seconds:.0f} |")
+  return "\n".join(rows)
+
+
+def _correlation_lines(correlations, runs, s):
+  lines = []
+  for n, c in correlations.items():
+    estimate = runs[n].estimate_name.replace("_", " ")
+    lines.append(f"- {run_title(n, s)}: Spearman rho({estimate}, Frechet distance) = "
+                 f"**{c['rho']:.2f}** (p = {c['p']:.2g}, {c['points']} scored steps)")
+  return "\n".join(lines)
+
+
+def _mixture_table(mixtures, recipes, s):
+  rows = ["| method | mixture | modes captured | high-quality % | reverse KL | wall s |",
+          "|---|---|---|---|---|---|"]
+  for (dataset, method), (coverage, seconds) in mixtures.items():
+    kl = [c["reverse_kl"] for c in coverage]
+    no_hq = sum(not np.isfinite(k) for k in kl)
+    rows.append(
+        f"| {METHOD_NAMES[method]} | {dataset} | "
+        f"{mean_se([c['modes_captured'] for c in coverage])} | "
+        f"{mean_se([100 * c['high_quality_fraction'] for c in coverage])} | {mean_se(kl)}"
+        f"{f' ({no_hq} runs without HQ samples)' if no_hq else ''} | {seconds:.0f} |")
+  for name, row in PUBLISHED:
+    for dataset, (modes, hq) in row.items():
+      rows.append(f"| {name} | {dataset} | {modes} | {hq} | — | — |")
+  recipe_lines = [f"- {METHOD_NAMES[m]}: {r.optimizer} lr {r.lr:g}"
+                  + (f" (beta1 {r.beta1:g}, beta2 {r.beta2:g})" if r.optimizer == "adam" else "")
+                  + (f", clip {r.clip_value:g}" if r.clip_value else "")
+                  + f", n_critic {r.n_critic}"
+                  + (f", lambda_k {r.began_lambda_k:g}" if m == "began" else "")
+                  for m, r in recipes.items()]
+  return "\n".join(rows), "\n".join(recipe_lines)
+
+
+def render(s, *, scorer, runs, correlations, mixtures, recipes, seconds) -> str:
+  """The whole report.md.
+
+  Args:
+    s: the sizes it was run at.
+    scorer: the `DigitsScorer` (its protocol is printed).
+    runs: name -> `DigitsRun`.
+    correlations: name -> `build.correlation` dict, for the Figure 3-4 runs.
+    mixtures: (dataset, method) -> (coverage dicts per seed, wall seconds).
+    recipes: method -> `PointRecipe`.
+    seconds: the report's total wall time.
+  """
+  robust = ["wgan_dcgan", "wgan_nobn", "wgan_mlp", "gan_dcgan", "gan_nobn", "gan_mlp"]
+  table, recipe_lines = _mixture_table(mixtures, recipes, s)
+  return f"""# WGAN paper claims, reproduced offline ({s.name} settings)
+
+Made by `python -m experiments.paper_report` in {seconds:.0f} s of wall time. Every number below
+comes from the runs of this invocation.
+
+Quality metric: {scorer.protocol}. Lower Frechet distance is better; it is measured on
+{s.eval_images} images from one fixed noise batch, every {s.eval_every} generator steps.
+Digits runs: scikit-learn digits at 16x16, seed 0, {s.digits_steps} generator steps, DCGAN critic
+(width {s.width}) with batch norm in every run; the MLP generator has width {s.mlp_width}.
+WGAN: RMSprop, clip 0.01, n_critic 5, critic warm-up {"on" if s.critic_warmup else "off"}.
+GAN: Adam 2e-4 (beta1 0.5), -log D generator loss, n_critic 1.
+
+## 1. A meaningful loss (paper Figures 3-4)
+
+![estimate and quality](figures/meaningful_loss.png)
+
+Grey: the critic's estimate at every generator step (its last critic update); blue: median
+filter ({figures.filter_taps(s.digits_steps)} taps); red: digits Frechet distance at the scored steps. The paper's
+claim is that the WGAN estimate falls as the samples improve (a positive rank correlation with
+the Frechet distance), that the GAN's JS estimate does not track quality, and that a too-high
+learning rate breaks training.
+
+{_correlation_lines(correlations, runs, s)}
+
+{_digits_table(runs, list(correlations), s)}
+
+## 2. Robustness to the architecture (paper Figures 5-7)
+
+![samples](figures/robustness.png)
+
+Final samples (first 64 of the fixed noise batch) of WGAN (top) and the standard GAN (bottom)
+with the DCGAN generator, the generator without batch norm (constant filters, the paper's
+Figure 6) and the MLP generator.
+
+{_digits_table(runs, robust, s)}
+
+## 3. Mode coverage on 2-D mixtures (VEEGAN / PacGAN protocol)
+
+![2-D samples](figures/mode_coverage.png)
+
+{len(s.mixture_seeds)} seeds per row ({", ".join(map(str, s.mixture_seeds))}), {s.mixture_steps}
+generator steps, MLPs of width {s.mixture_width} (3 hidden layers, 2-D noise), batch
+{s.mixture_batch}; 2,500 samples per run scored as in REFERENCE §5; mean ± standard error over
+seeds. Each run's samples are in `mixtures/<mixture>/<method>/seed_<s>/samples.npy`.
+BEGAN on points uses the 2-D MLP autoencoder of `wgan_jax.began.MLPAutoencoderCritic` (1-D
+bottleneck) and a uniform prior, at the shared batch size rather than BEGAN's 16. The published
+rows come from other code, networks and step counts: they show the protocol's scale, not a
+matched comparison. No WGAN row has been published under this protocol. Recipes: each method's
+published optimizer, with learning rates raised so that a short CPU run gets somewhere:
+
+{recipe_lines}
+
+{table}
+"""
+

@@ -1,0 +1,92 @@
+"""The report's sizes (tiny for the test, quick, full) and the configs of its digits runs.
+
+The digits runs start from `experiments/configs/base.py` with each method's published recipe
+(`losses.default_hparams`), on the data and image size of the offline quickstart
+(`experiments/configs/digits.py`, whose tuned learning rate the WGAN runs keep). Every run uses
+the DCGAN critic with batch norm, as the paper's Figures 5-7; only the generator changes.
+"""
+import dataclasses
+
+import ml_collections
+
+from experiments.configs import base, digits
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+  """How big the report's runs are.
+
+  Attributes:
+    name: "tiny", "quick" or "full".
+    width: ngf = ndf of the DCGAN nets on digits.
+    mlp_width: hidden width of the MLP generator on digits.
+    digits_steps: generator iterations of every digits run.
+    eval_every: generator iterations between two quality scores.
+    eval_images: images generated (one fixed noise batch) for every score.
+    critic_warmup: the official critic warm-up (100 updates for 25 steps and every 500th) in
+      the WGAN digits runs.
+    high_lr: the "too high" learning rate of the Figure 3 failure run (both players).
+    mixture_seeds: seeds of every 2-D method and mixture.
+    mixture_steps: generator iterations of every 2-D run.
+    mixture_width: hidden width of the 2-D MLPs.
+    mixture_batch: 2-D batch size (256, WGAN-GP's toy code).
+    steps_per_call: 2-D generator iterations per compiled call (divides mixture_steps).
+  """
+  name: str
+  width: int
+  mlp_width: int
+  digits_steps: int
+  eval_every: int
+  eval_images: int
+  critic_warmup: bool
+  high_lr: float
+  mixture_seeds: tuple[int, ...]
+  mixture_steps: int
+  mixture_width: int
+  mixture_batch: int
+  steps_per_call: int
+
+
+SETTINGS = {
+    "tiny": Settings("tiny", width=8, mlp_width=16, digits_steps=12, eval_every=4, eval_images=64,
+                     critic_warmup=False, high_lr=5e-3, mixture_seeds=(0, 1), mixture_steps=20,
+                     mixture_width=16, mixture_batch=64, steps_per_call=10),
+    "quick": Settings("quick", width=16, mlp_width=128, digits_steps=200, eval_every=20,
+                      eval_images=256, critic_warmup=False, high_lr=5e-3, mixture_seeds=(0, 1, 2),
+                      mixture_steps=400, mixture_width=128, mixture_batch=256,
+                      steps_per_call=100),
+    "full": Settings("full", width=32, mlp_width=256, digits_steps=1000, eval_every=50,
+                     eval_images=500, critic_warmup=True, high_lr=5e-3,
+                     mixture_seeds=tuple(range(10)), mixture_steps=2000, mixture_width=128,
+                     mixture_batch=256, steps_per_call=250),
+}
+
+# name -> (loss, generator, high learning rate?)
+DIGITS_RUNS = {
+    "wgan_dcgan": ("wgan", "dcgan", False),
+    "wgan_nobn": ("wgan", "dcgan_constant", False),
+    "wgan_mlp": ("wgan", "mlp", False),
+    "wgan_dcgan_high_lr": ("wgan", "dcgan", True),
+    "gan_dcgan": ("gan", "dcgan", False),
+    "gan_nobn": ("gan", "dcgan_constant", False),
+    "gan_mlp": ("gan", "mlp", False),
+}
+GENERATOR_NAMES = {"dcgan": "DCGAN", "dcgan_constant": "no-BN (constant filters)", "mlp": "MLP"}
+
+
+def digits_config(run: str, s: Settings) -> ml_collections.ConfigDict:
+  """The config of digits run `run` (a key of `DIGITS_RUNS`) at sizes `s`."""
+  loss, generator, high_lr = DIGITS_RUNS[run]
+  quickstart = digits.get_config()
+  c = base.get_config(loss)
+  for field in ("dataset", "image_size", "channels"):
+    c[field] = quickstart[field]
+  c.generator = generator
+  c.critic = "dcgan"
+  c.width_g = s.mlp_width if generator == "mlp" else s.width
+  c.width_d = s.width
+  if loss == "wgan":
+    c.lr_g = c.lr_d = s.high_lr if high_lr else quickstart.lr_g
+    c.critic_warmup = s.critic_warmup
+  c.num_steps = s.digits_steps
+  return c
