@@ -58,7 +58,7 @@ def _mixture_table(mixtures, recipes, s):
         f"| {METHOD_NAMES[method]} | {dataset} | "
         f"{mean_se([c['modes_captured'] for c in coverage])} | "
         f"{mean_se([100 * c['high_quality_fraction'] for c in coverage])} | {mean_se(kl)}"
-        f"{f' ({no_hq} runs without HQ samples)' if no_hq else ''} | {seconds:.0f} |")
+        f"{f' (no HQ sample in {no_hq} runs)' if no_hq else ''} | {seconds:.0f} |")
   for name, row in PUBLISHED:
     for dataset, (modes, hq) in row.items():
       rows.append(f"| {name} | {dataset} | {modes} | {hq} | — | — |")

@@ -49,15 +49,15 @@ class Settings:
 
 SETTINGS = {
     "tiny": Settings("tiny", width=8, mlp_width=16, digits_steps=12, eval_every=4, eval_images=64,
-                     critic_warmup=False, high_lr=5e-3, mixture_seeds=(0, 1), mixture_steps=20,
+                     critic_warmup=False, high_lr=5e-2, mixture_seeds=(0, 1), mixture_steps=20,
                      mixture_width=16, mixture_batch=64, steps_per_call=10),
     "quick": Settings("quick", width=16, mlp_width=128, digits_steps=200, eval_every=20,
-                      eval_images=256, critic_warmup=False, high_lr=5e-3, mixture_seeds=(0, 1, 2),
+                      eval_images=256, critic_warmup=False, high_lr=5e-2, mixture_seeds=(0, 1, 2),
                       mixture_steps=400, mixture_width=128, mixture_batch=256,
                       steps_per_call=100),
-    "full": Settings("full", width=32, mlp_width=256, digits_steps=1000, eval_every=50,
-                     eval_images=500, critic_warmup=True, high_lr=5e-3,
-                     mixture_seeds=tuple(range(10)), mixture_steps=2000, mixture_width=128,
+    "full": Settings("full", width=32, mlp_width=256, digits_steps=800, eval_every=40,
+                     eval_images=500, critic_warmup=True, high_lr=5e-2,
+                     mixture_seeds=tuple(range(10)), mixture_steps=1000, mixture_width=128,
                      mixture_batch=256, steps_per_call=250),
 }
 
