@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
-from scipy.signal import medfilt  # noqa: E402
+from scipy.ndimage import median_filter  # noqa: E402
 
 
 def _atomic_save(save_fn, path: str):
@@ -38,10 +38,10 @@ def save_image_grid(images_NxHxWxC: np.ndarray, path: str):
 
 
 def median_filtered(values: np.ndarray, taps: int = 101) -> np.ndarray:
-  """The official code's smoothing of the loss curve: a `taps`-tap median filter (odd)."""
+  """The official code's smoothing of the loss curve: a `taps`-tap median filter, its window
+  shortened at the ends by repeating the edge values (zero padding would bend the curve to 0)."""
   values = np.asarray(values, np.float64)
-  taps = min(taps, len(values) - (1 - len(values) % 2))
-  return medfilt(values, taps) if taps >= 3 else values
+  return median_filter(values, size=taps, mode="nearest") if len(values) >= 3 else values
 
 
 def save_wasserstein_plot(steps: np.ndarray, estimates: np.ndarray, path: str, *, taps: int = 101):
