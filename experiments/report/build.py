@@ -6,9 +6,10 @@ import time
 import numpy as np
 from scipy import stats
 
+from experiments.configs import digits
 from experiments.report import document, figures, mixture_runs, settings as settings_lib
 from experiments.report.digits_runs import train_digits
-from wgan_jax import data
+from wgan_jax import data, pictures
 from wgan_jax.metrics.digits_quality import DigitsScorer
 
 DATASETS = ("ring8", "grid25")
@@ -26,7 +27,7 @@ MIXTURE_RECIPES = {
 def correlation(run) -> dict:
   """Spearman's rho between the median-filtered estimate and the Frechet distance at the scored
   steps after step 0 (where no estimate exists yet)."""
-  filtered = np.asarray(figures.pictures.median_filtered(
+  filtered = np.asarray(pictures.median_filtered(
       run.estimates, figures.filter_taps(len(run.estimates))))
   at = run.eval_steps > 0
   rho, p = stats.spearmanr(filtered[run.eval_steps[at] - 1], run.score_series()[at])
@@ -34,7 +35,7 @@ def correlation(run) -> dict:
 
 
 def _digits_section(workdir, s, log):
-  scorer = DigitsScorer.load_or_train(settings_lib.digits.get_config().image_size)
+  scorer = DigitsScorer.load_or_train(digits.get_config().image_size)
   runs = {}
   for name in settings_lib.DIGITS_RUNS:
     config = settings_lib.digits_config(name, s)
@@ -44,7 +45,7 @@ def _digits_section(workdir, s, log):
     log(f"digits {name}: {runs[name].seconds:.0f} s, Frechet {final['frechet_distance']:.1f}")
     run_dir = os.path.join(workdir, "digits", name)
     os.makedirs(run_dir, exist_ok=True)
-    figures.pictures.save_image_grid(runs[name].final_images[:64],
+    pictures.save_image_grid(runs[name].final_images[:64],
                                      os.path.join(run_dir, "samples.png"))
     with open(os.path.join(run_dir, "run.json"), "w") as f:
       json.dump({"config": config.to_dict(), "estimates": runs[name].estimates.tolist(),

@@ -53,7 +53,7 @@ def sample_grids(grids, path: str, *, title: str, columns: int):
     columns: grids per row.
   """
   rows = -(-len(grids) // columns)
-  fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3.2 * rows), dpi=90,
+  fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3.4 * rows), dpi=90,
                            squeeze=False)
   for ax in axes.ravel():
     ax.axis("off")
