@@ -50,10 +50,10 @@ def test_scan_equals_python_loop_of_critic_steps():
 
 def test_chunks_give_the_same_iteration_as_one_scan():
   s0, real, key = tiny_state(), real_batches(4), jax.random.key(3)
-  whole, m_whole = jax.jit(lambda s: steps.train_step(s, real, key, unroll=True))(s0)
+  train = jax.jit(lambda s, r, f: steps.train_step(s, r, key, f, unroll=True))
+  whole, m_whole = train(s0, real, jnp.asarray(0))
   part, _ = jax.jit(lambda s: steps.critic_steps(s, real[:2], key, unroll=True))(s0)
-  part, m_part = jax.jit(lambda s, f: steps.train_step(s, real[2:], key, f, unroll=True))(
-      part, jnp.asarray(2))
+  part, m_part = train(part, real[2:], jnp.asarray(2))
   assert_trees_close(whole.generator.params, part.generator.params)
   assert_trees_close(whole.critic.params, part.critic.params)
   np.testing.assert_allclose(m_whole["generator_loss"], m_part["generator_loss"], rtol=1e-5)
@@ -84,10 +84,10 @@ def test_generator_step_leaves_the_critic_untouched():
 
 
 def test_same_seed_same_run_and_other_seed_differs():
-  run = lambda key: jax.jit(lambda s: steps.train_step(s, real_batches(2), key, unroll=True))(
-      tiny_state())[1]["generator_loss"]
-  assert float(run(jax.random.key(5))) == float(run(jax.random.key(5)))
-  assert float(run(jax.random.key(5))) != float(run(jax.random.key(6)))
+  s0, real = tiny_state(), real_batches(2)
+  step = jax.jit(lambda key: steps.train_step(s0, real, key, unroll=True)[1]["generator_loss"])
+  assert float(step(jax.random.key(5))) == float(step(jax.random.key(5)))
+  assert float(step(jax.random.key(5))) != float(step(jax.random.key(6)))
 
 
 # Computed by this implementation at the commit that added the test, and cross-checked against
