@@ -1,7 +1,6 @@
 """Samples from a trained run: rebuild the networks from `workdir/config.json`, restore the latest
 checkpoint, run the generator, write the results."""
 import dataclasses
-import functools
 import json
 import os
 
@@ -42,13 +41,9 @@ def restore(workdir: str) -> Trained:
   if not os.path.isdir(os.path.join(workdir, "checkpoints")):
     raise ValueError(f"{workdir!r} holds no checkpoints/ yet: train first.")
   r = recipe.build(config, _data_shape(config))
-  create = functools.partial(
-      state_lib.create_state, generator=r.generator, critic=r.critic, generator_tx=r.generator_tx,
-      critic_tx=r.critic_tx, data_shape=r.data_shape, nz=config.nz, clip_value=r.clip_value,
-      loss=r.loss)
   device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
   abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
-                          jax.eval_shape(create, jax.random.key(0)))
+                          jax.eval_shape(r.create_state, jax.random.key(0)))
   manager = checkpoint.make_manager(workdir, max_to_keep=config.keep_checkpoints)
   try:
     state = checkpoint.restore_latest(manager, abstract)

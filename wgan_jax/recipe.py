@@ -8,7 +8,7 @@ import dataclasses
 import flax.linen as nn
 import optax
 
-from wgan_jax import began, losses, models, optim
+from wgan_jax import began, losses, models, optim, state as state_lib
 from wgan_jax.schedule import CriticSchedule
 
 GENERATORS = ("dcgan", "dcgan_nobn", "dcgan_constant", "mlp", "began")
@@ -25,6 +25,14 @@ class Recipe:
   schedule: CriticSchedule
   data_shape: tuple[int, ...]
   clip_value: float | None
+  nz: int
+
+  def create_state(self, key) -> state_lib.GANState:
+    """The run's initial state (pure: jit it with `out_shardings`, or `jax.eval_shape` it)."""
+    return state_lib.create_state(
+        key, generator=self.generator, critic=self.critic, generator_tx=self.generator_tx,
+        critic_tx=self.critic_tx, data_shape=self.data_shape, nz=self.nz,
+        clip_value=self.clip_value, loss=self.loss)
 
 
 def _generator(config, data_shape) -> nn.Module:
@@ -89,4 +97,4 @@ def build(config, data_shape: tuple[int, ...]) -> Recipe:
   return Recipe(generator=_generator(config, data_shape), critic=_critic(config, data_shape),
                 generator_tx=tx(config.lr_g, None), critic_tx=tx(config.lr_d, clip_value),
                 loss=loss, schedule=CriticSchedule(n_critic=config.n_critic, **warmup),
-                data_shape=tuple(data_shape), clip_value=clip_value)
+                data_shape=tuple(data_shape), clip_value=clip_value, nz=config.nz)

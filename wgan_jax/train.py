@@ -12,10 +12,10 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from wgan_jax import checkpoint, data, models, parallel, pictures, recipe, state as state_lib, steps
+from wgan_jax import checkpoint, data, models, parallel, pictures, recipe, steps
 from wgan_jax.run_log import RunLog
 
-SYNC_EVERY = 16  # dispatches between host syncs; simulated CPU devices deadlock past ~45 queued
+SYNC_EVERY = 16  # critic chunks between host syncs; simulated CPU devices deadlock past ~45 queued
 
 
 class TrainingDiverged(RuntimeError):
@@ -72,6 +72,33 @@ def _critic_chunk(config, n_critic: int) -> int | None:
   return n_critic if jax.default_backend() == "cpu" else None
 
 
+def make_iteration(r: recipe.Recipe, *, chunk: int | None, put=lambda x: x, **jit_kwargs):
+  """One generator iteration as the host dispatches it: `iterate(state, real_NxBx..., key) ->
+  (state, metrics)`.
+
+  With `chunk`, an iteration of more than `chunk` critic updates runs as unrolled `critic_steps`
+  chunks, then a `train_step` of the rest (each compiled once per shape; bit-identical to one
+  scan), blocking every SYNC_EVERY chunks; without, it is one rolled scan. `put` places a host
+  batch (e.g. as a global sharded array); `jit_kwargs` go to `jax.jit` (shardings, donation).
+  """
+  unroll = True if chunk else 1
+  train_step = jax.jit(functools.partial(steps.train_step, unroll=unroll, loss=r.loss),
+                       **jit_kwargs)
+  critic_steps = jax.jit(functools.partial(steps.critic_steps, unroll=unroll, loss=r.loss),
+                         **jit_kwargs)
+
+  def iterate(state, real, key):
+    first = 0
+    while chunk and real.shape[0] - first > chunk:
+      state, _ = critic_steps(state, put(real[first:first + chunk]), key, jnp.int32(first))
+      first += chunk
+      if first // chunk % SYNC_EVERY == 0:
+        jax.block_until_ready(state)
+    return train_step(state, put(real[first:]), key, jnp.int32(first))
+
+  return iterate
+
+
 def train_and_evaluate(config, workdir: str) -> dict:
   """Trains the run that `config` describes in `workdir`, resuming from its latest checkpoint.
 
@@ -94,28 +121,23 @@ def train_and_evaluate(config, workdir: str) -> dict:
   repl, batches_sharding = parallel.replicated(mesh), parallel.batch_sharding(mesh)
   root_key = jax.random.key(config.seed)
   init_key, run_key, sample_key = (jax.random.fold_in(root_key, i) for i in range(3))
-  create = functools.partial(
-      state_lib.create_state, generator=r.generator, critic=r.critic, generator_tx=r.generator_tx,
-      critic_tx=r.critic_tx, data_shape=r.data_shape, nz=config.nz, clip_value=r.clip_value,
-      loss=r.loss)
   abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=repl),
-                          jax.eval_shape(create, init_key))
+                          jax.eval_shape(r.create_state, init_key))
   manager = checkpoint.make_manager(workdir, max_to_keep=config.keep_checkpoints)
   state = checkpoint.restore_latest(manager, abstract)
   resumed = state is not None
   if state is None:
-    state = jax.jit(create, out_shardings=repl)(init_key)
+    state = jax.jit(r.create_state, out_shardings=repl)(init_key)
   if main:
     with open(os.path.join(workdir, "config.json"), "w") as f:
       json.dump(config.to_dict(), f, indent=1)
 
-  start, chunk = int(state.step), _critic_chunk(config, config.n_critic)
-  unroll = True if chunk else 1
-  shardings = dict(in_shardings=(repl, batches_sharding, repl, repl), out_shardings=(repl, repl),
-                   donate_argnums=0)
-  train_step = jax.jit(functools.partial(steps.train_step, unroll=unroll, loss=r.loss), **shardings)
-  critic_steps = jax.jit(functools.partial(steps.critic_steps, unroll=unroll, loss=r.loss),
-                         **shardings)
+  start = int(state.step)
+  iterate = make_iteration(
+      r, chunk=_critic_chunk(config, config.n_critic),
+      put=lambda x: parallel.global_batch(x, batches_sharding),
+      in_shardings=(repl, batches_sharding, repl, repl), out_shardings=(repl, repl),
+      donate_argnums=0)
   sample = jax.jit(lambda g, z: steps.apply_player(g, g.params, z)[0], out_shardings=repl)
   z_fixed = steps.sample_noise(sample_key, config.num_samples, config.nz, r.loss.noise_prior)
 
@@ -130,8 +152,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
   log = RunLog(workdir, write=main, start_step=start)
   batches = data.prefetch_batches(source, (r.schedule.at(s) for s in range(start, config.num_steps)),
                                   r.schedule.batches_before(start))
-  put = lambda x: parallel.global_batch(x, batches_sharding)
-  pending, dispatched, last, stopped_by = None, 0, {}, None
+  pending, last, stopped_by = None, {}, None
   shown = {"gan": "js_estimate", "began": "m_global"}.get(r.loss.name, "wasserstein_estimate")
 
   def drain(pending):
@@ -169,15 +190,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
       total=config.num_steps, initial=start, disable=not main, unit="step",
       dynamic_ncols=True) as bar:
     for step in range(start, config.num_steps):
-      real = next(batches)
-      n, first = real.shape[0], 0
-      while chunk and n - first > chunk:
-        state, _ = critic_steps(state, put(real[first:first + chunk]), run_key, jnp.int32(first))
-        first, dispatched = first + chunk, dispatched + 1
-        if dispatched % SYNC_EVERY == 0:
-          jax.block_until_ready(state)
-      state, metrics = train_step(state, put(real[first:]), run_key, jnp.int32(first))
-      dispatched += 1
+      state, metrics = iterate(state, next(batches), run_key)
       if pending:
         drain(pending)
       pending = (step + 1, metrics)

@@ -1,19 +1,17 @@
 """One image run of the report: train a config on the digits and score the generator as it learns.
 
-The loop is `train.py`'s (warm-up iterations run as unrolled chunks of n_critic, one jitted
-`steps.train_step` per generator iteration), without checkpoints and logs, plus a quality score
+The loop is `train.py`'s (`train.make_iteration`: warm-up iterations run as unrolled chunks of
+n_critic), without checkpoints and logs, plus a quality score
 of a fixed noise batch every `eval_every` generator steps, so the estimate and the quality are
 measured at the same steps in one process.
 """
 import dataclasses
-import functools
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from wgan_jax import data, recipe, state as state_lib, steps
+from wgan_jax import data, recipe, steps, train
 
 
 @dataclasses.dataclass
@@ -59,15 +57,9 @@ def train_digits(config, scorer, *, eval_every: int, num_eval_images: int) -> Di
   r = recipe.build(config, source.element_shape)
   root_key = jax.random.key(config.seed)
   init_key, run_key, sample_key = (jax.random.fold_in(root_key, i) for i in range(3))
-  state = jax.jit(functools.partial(
-      state_lib.create_state, generator=r.generator, critic=r.critic, generator_tx=r.generator_tx,
-      critic_tx=r.critic_tx, data_shape=r.data_shape, nz=config.nz, clip_value=r.clip_value,
-      loss=r.loss))(init_key)
-  chunk = config.n_critic  # XLA:CPU: unrolled chunks of n_critic, as train.py does on CPU
-  train_step = jax.jit(functools.partial(steps.train_step, unroll=True, loss=r.loss),
-                       donate_argnums=0)
-  critic_steps = jax.jit(functools.partial(steps.critic_steps, unroll=True, loss=r.loss),
-                         donate_argnums=0)
+  state = jax.jit(r.create_state)(init_key)
+  # XLA:CPU: unrolled chunks of n_critic, as train.py does on CPU.
+  iterate = train.make_iteration(r, chunk=config.n_critic, donate_argnums=0)
   sample = jax.jit(lambda g, z: steps.apply_player(g, g.params, z)[0])
   z_fixed = steps.sample_noise(sample_key, num_eval_images, config.nz, r.loss.noise_prior)
   estimate_name = "js_estimate" if config.loss == "gan" else "wasserstein_estimate"
@@ -81,12 +73,7 @@ def train_digits(config, scorer, *, eval_every: int, num_eval_images: int) -> Di
   evaluate(0)
   batches = data.prefetch_batches(source, (r.schedule.at(s) for s in range(config.num_steps)), 0)
   for step in range(config.num_steps):
-    real = next(batches)
-    first = 0
-    while real.shape[0] - first > chunk:
-      state, _ = critic_steps(state, real[first:first + chunk], run_key, jnp.int32(first))
-      first += chunk
-    state, m = train_step(state, real[first:], run_key, jnp.int32(first))
+    state, m = iterate(state, next(batches), run_key)
     metrics.append(m[estimate_name])
     if (step + 1) % eval_every == 0 or step + 1 == config.num_steps:
       evaluate(step + 1)
