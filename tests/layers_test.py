@@ -1,4 +1,5 @@
-"""The fast layers compute PyTorch's transposed convolutions, values and gradients."""
+"""The fast layers compute PyTorch's convolutions and transposed convolutions, values and gradients
+(to any order) and hold the same parameters as the flax layers they replace."""
 import functools
 
 import flax.linen as nn
@@ -45,9 +46,14 @@ def _reference_project(features, size=4):
                           transpose_kernel=True, use_bias=False)
 
 
+def _reference_conv(features):
+  return nn.Conv(features, (4, 4), (2, 2), ((1, 1), (1, 1)), use_bias=False)
+
+
 _CASES = [  # (fast module, reference module, input shape without batch)
     (layers.ConvTranspose4x4Stride2, _reference_stride2, None),
     (layers.ProjectToSquare, _reference_project, (1, 1)),
+    (layers.Conv4x4Stride2, _reference_conv, None),
 ]
 
 
@@ -58,8 +64,8 @@ def _arrays(seed, batch, hw, channels, features, size=4):
   return x, kernel
 
 
-shapes = st.tuples(st.integers(1, 3), st.integers(1, 6), st.integers(1, 6), st.integers(1, 8),
-                   st.integers(1, 8))
+shapes = st.tuples(st.integers(1, 3), st.integers(2, 11), st.integers(2, 11), st.integers(1, 8),
+                   st.integers(1, 8))  # odd sides too: the conv's last row or column is unused
 
 
 @pytest.mark.parametrize("fast,reference,hw", _CASES)
@@ -68,6 +74,8 @@ shapes = st.tuples(st.integers(1, 3), st.integers(1, 6), st.integers(1, 6), st.i
 def test_forward_and_gradients_equal_flax_conv_transpose(fast, reference, hw, shape, seed):
   batch, h, w, channels, features = shape
   x, kernel = _arrays(seed, batch, hw or (h, w), channels, features)
+  if fast is layers.Conv4x4Stride2:
+    kernel = kernel.transpose(0, 1, 3, 2)  # [4, 4, C, F], as nn.Conv holds it
   fast_fn = lambda x, k: fast(features).apply({"params": {"kernel": k}}, x)
   reference_fn = lambda x, k: reference(features).apply({"params": {"kernel": k}}, x)
   y, fast_vjp = jax.vjp(fast_fn, x, kernel)
@@ -101,7 +109,8 @@ def test_parameter_tree_identical_to_flax(fast, reference, hw):
   params_ref = reference(5).clone(kernel_init=init).init(key, x)
   assert jax.tree.structure(params) == jax.tree.structure(params_ref)
   jax.tree.map(np.testing.assert_array_equal, params, params_ref)
-  assert params["params"]["kernel"].shape == (4, 4, 5, 6)
+  assert params["params"]["kernel"].shape == ((4, 4, 6, 5) if fast is layers.Conv4x4Stride2
+                                              else (4, 4, 5, 6))
 
 
 def test_default_init_is_dcgan_normal():
@@ -110,19 +119,25 @@ def test_default_init_is_dcgan_normal():
   assert 0.019 < std < 0.021
 
 
-def test_jitted_second_order_reverse_mode_matches_reference():
-  """The custom VJP is itself differentiable (as a gradient penalty through G would need)."""
-  x, kernel = _arrays(1, 2, (3, 4), 3, 2)
+@pytest.mark.parametrize("fast,reference,kernel_shape", [
+    (layers.conv_transpose_4x4_stride2, _reference_stride2, (4, 4, 2, 3)),
+    (layers.conv_4x4_stride2, _reference_conv, (4, 4, 3, 2)),
+])
+def test_jitted_second_order_reverse_mode_matches_reference(fast, reference, kernel_shape):
+  """The custom VJPs are themselves differentiable, twice: a gradient penalty (WGAN-GP) takes
+  the gradient in the parameters of a norm of the critic's gradient in its input."""
+  rng = np.random.default_rng(1)
+  x = rng.normal(size=(2, 6, 5, 3)).astype(np.float32)
+  kernel = rng.normal(size=kernel_shape).astype(np.float32)
 
   def grad_norm(conv):
     def f(k):
-      g = jax.grad(lambda x: jnp.sum(jnp.tanh(conv(x, k))))(x)
+      g = jax.grad(lambda x: jnp.sum(jnp.tanh(conv(x, k)) ** 2))(x)
       return jnp.sum(g**2)
     return jax.jit(jax.grad(f))(kernel)
 
-  reference = lambda x, k: _reference_stride2(2).apply({"params": {"kernel": k}}, x)
-  np.testing.assert_allclose(grad_norm(layers.conv_transpose_4x4_stride2), grad_norm(reference),
-                             atol=1e-3, rtol=1e-5)
+  reference_fn = lambda x, k: reference(2).apply({"params": {"kernel": k}}, x)
+  np.testing.assert_allclose(grad_norm(fast), grad_norm(reference_fn), atol=1e-3, rtol=1e-5)
 
 
 def test_bfloat16_input_keeps_dtype():

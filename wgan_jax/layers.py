@@ -1,12 +1,18 @@
 """Layers whose fast form on XLA computes the same function as the textbook one.
 
-The DCGAN generator's transposed convolutions are exact, parameter-for-parameter equals of
-`nn.ConvTranspose(..., transpose_kernel=True, use_bias=False)`; only how XLA is asked to compute
-them differs. Measured on XLA:CPU (2 cores, batch 64, 64x64 DCGAN; benchmarks/step_speed.py):
-- the kernel gradient of `lax.conv_transpose` (stride 2) is lowered to a slow generic convolution
-  (2.3-4.9 s for the 8x8x256 -> 16x16x128 layer, against 0.1 s here), so `conv_transpose_4x4_stride2`
-  has a custom VJP that computes it as one matrix product over the 16 stride-2 windows of the
-  output cotangent;
+The DCGAN critic's 4x4 stride-2 convolutions and the generator's transposed convolutions are
+exact, parameter-for-parameter equals of `nn.Conv(features, (4, 4), (2, 2), ((1, 1), (1, 1)),
+use_bias=False)` and `nn.ConvTranspose(..., transpose_kernel=True, use_bias=False)`; only how XLA
+is asked to compute them differs. Each is the other's input gradient, so three primitives serve
+both: the stride-2 convolution (XLA's), its input gradient, which is the transposed convolution
+(`_conv_transpose`), and its kernel gradient (XLA's). Measured on XLA:CPU (2 cores, batch 64,
+the 64x64 DCGAN's layers; benchmarks/step_speed.py for the whole step):
+- XLA computes a transposed convolution as an input-dilated convolution: 61-75 ms for the 8x8 and
+  16x16 inputs, against 27-35 ms for the same sums as one stride-1 2x2 convolution to 4x the
+  channels followed by depth-to-space;
+- XLA's kernel gradient of `lax.conv_transpose` is a slow generic convolution (2.3-4.9 s for the
+  8x8x256 -> 16x16x128 layer); the kernel gradient of the stride-2 convolution it transposes is
+  the same sum and takes 38 ms;
 - the generator's first layer, a transposed convolution of a 1x1 input, is a matrix product
   (forward + backward 4 ms as a product, 24 ms as a convolution).
 """
@@ -17,51 +23,112 @@ import jax.numpy as jnp
 _NHWC = ("NHWC", "HWIO", "NHWC")
 
 
-def _conv_transpose(x_BxHxWxC, kernel_4x4xFxC):
-  return jax.lax.conv_transpose(
-      x_BxHxWxC, kernel_4x4xFxC, strides=(2, 2), padding=((2, 2), (2, 2)),
-      dimension_numbers=_NHWC, transpose_kernel=True)
+def _conv(x_BxHxWxC, kernel_4x4xCxF):
+  """`[B, H, W, C] -> [B, floor(H/2), floor(W/2), F]`: 4x4 windows at stride 2, padding 1."""
+  return jax.lax.conv_general_dilated(x_BxHxWxC, kernel_4x4xCxF, window_strides=(2, 2),
+                                      padding=((1, 1), (1, 1)), dimension_numbers=_NHWC)
+
+
+def _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF):
+  """`[4, 4, C, F]`: the gradient of `sum(_conv(x, kernel) * dy)` with respect to `kernel`."""
+  zeros = jnp.zeros((4, 4, x_BxHxWxC.shape[-1], dy_BxhxwxF.shape[-1]), x_BxHxWxC.dtype)
+  return jax.vjp(lambda kernel: _conv(x_BxHxWxC, kernel), zeros)[1](dy_BxhxwxF)[0]
+
+
+def _conv_transpose(y_BxhxwxF, kernel_4x4xCxF, height, width):
+  """The transpose of `_conv`: `[B, h, w, F] -> [B, height, width, C]` for `h = floor(height/2)`.
+
+  `out[b, 2i - 1 + ki, 2j - 1 + kj, c] += y[b, i, j, f] * kernel[ki, kj, c, f]`, which is
+  PyTorch's `conv_transpose2d(y, w, stride=2, padding=1)` with `w[f, c, ki, kj] = kernel[ki, kj,
+  c, f]`. Output row `2m - 1 + p` (p = 0, 1) sums rows m - 1 and m of `y` with kernel rows p + 2
+  and p, so one stride-1 2x2 convolution of `y` padded by one gives all four (row, column)
+  parities as 4C channels, and depth-to-space interleaves them.
+  """
+  b, h, w, f = y_BxhxwxF.shape
+  c = kernel_4x4xCxF.shape[2]
+  # kernel[2A + p, 2B + q, c, f] -> taps[1 - A, 1 - B, f, (p, q, c)].
+  taps = kernel_4x4xCxF.reshape(2, 2, 2, 2, c, f)[::-1, :, ::-1]
+  taps_2x2xFx4C = taps.transpose(0, 2, 5, 1, 3, 4).reshape(2, 2, f, 4 * c)
+  y_padded = jnp.pad(y_BxhxwxF, ((0, 0), (1, 1), (1, 1), (0, 0)))
+  phases = jax.lax.conv_general_dilated(y_padded, taps_2x2xFx4C, (1, 1), "VALID",
+                                        dimension_numbers=_NHWC)
+  out = phases.reshape(b, h + 1, w + 1, 2, 2, c).transpose(0, 1, 3, 2, 4, 5)
+  return out.reshape(b, 2 * h + 2, 2 * w + 2, c)[:, 1:1 + height, 1:1 + width]
+
+
+@jax.custom_vjp
+def conv_4x4_stride2(x_BxHxWxC, kernel_4x4xCxF):
+  """PyTorch's `conv2d(x, w, stride=2, padding=1)` in NHWC, with a fast input gradient.
+
+  Args:
+    x_BxHxWxC: input, `[B, H, W, C]`.
+    kernel_4x4xCxF: `[4, 4, C, F]`, the layout of `nn.Conv` (`w[f, c, ki, kj]` in PyTorch).
+
+  Returns:
+    `[B, floor(H/2), floor(W/2), F]`, in the input's dtype. Reverse-mode differentiable to any
+    order (forward mode is not defined, as for any `jax.custom_vjp` function).
+  """
+  return _conv(x_BxHxWxC, kernel_4x4xCxF)
+
+
+def _conv_forward(x_BxHxWxC, kernel_4x4xCxF):
+  return _conv(x_BxHxWxC, kernel_4x4xCxF), (x_BxHxWxC, kernel_4x4xCxF)
+
+
+def _conv_backward(residuals, dy_BxhxwxF):
+  x_BxHxWxC, kernel_4x4xCxF = residuals
+  dx_BxHxWxC = _conv_transpose(dy_BxhxwxF, kernel_4x4xCxF, *x_BxHxWxC.shape[1:3])
+  return dx_BxHxWxC, _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF).astype(kernel_4x4xCxF.dtype)
+
+
+conv_4x4_stride2.defvjp(_conv_forward, _conv_backward)
 
 
 @jax.custom_vjp
 def conv_transpose_4x4_stride2(x_BxHxWxC, kernel_4x4xFxC):
-  """PyTorch's `conv_transpose2d(x, w, stride=2, padding=1)` in NHWC, with a fast gradient.
+  """PyTorch's `conv_transpose2d(x, w, stride=2, padding=1)` in NHWC, fast both ways.
 
   With PyTorch's weight `w[c, f, ki, kj]` (shape `[C, F, 4, 4]`) and `kernel[ki, kj, f, c]`,
-  `out[b, 2i - 1 + ki, 2j - 1 + kj, f] += x[b, i, j, c] * kernel[ki, kj, f, c]` (no flip).
+  `out[b, 2i - 1 + ki, 2j - 1 + kj, f] += x[b, i, j, c] * kernel[ki, kj, f, c]` (no flip): the
+  transpose of `conv_4x4_stride2` with the kernel `[4, 4, F, C]` read as `[in, out]`.
 
   Args:
     x_BxHxWxC: input, `[B, H, W, C]`.
     kernel_4x4xFxC: `[4, 4, F, C]`, the layout of `nn.ConvTranspose(transpose_kernel=True)`.
 
   Returns:
-    `[B, 2H, 2W, F]`, in the input's dtype. Reverse-mode differentiable (forward-mode is not
-    defined, as for any `jax.custom_vjp` function).
+    `[B, 2H, 2W, F]`, in the input's dtype. Reverse-mode differentiable to any order.
   """
-  return _conv_transpose(x_BxHxWxC, kernel_4x4xFxC)
+  return _conv_transpose(x_BxHxWxC, kernel_4x4xFxC, 2 * x_BxHxWxC.shape[1], 2 * x_BxHxWxC.shape[2])
 
 
-def _forward(x_BxHxWxC, kernel_4x4xFxC):
-  return _conv_transpose(x_BxHxWxC, kernel_4x4xFxC), (x_BxHxWxC, kernel_4x4xFxC)
+def _conv_transpose_forward(x_BxHxWxC, kernel_4x4xFxC):
+  return conv_transpose_4x4_stride2(x_BxHxWxC, kernel_4x4xFxC), (x_BxHxWxC, kernel_4x4xFxC)
 
 
-def _backward(residuals, dy_Bx2Hx2WxF):
-  """Both cotangents are correlations of `dy` with 4x4 windows at stride 2, padding 1."""
+def _conv_transpose_backward(residuals, dy_Bx2Hx2WxF):
   x_BxHxWxC, kernel_4x4xFxC = residuals
-  _, h, w, c = x_BxHxWxC.shape
-  f = dy_Bx2Hx2WxF.shape[-1]
-  dx_BxHxWxC = jax.lax.conv_general_dilated(
-      dy_Bx2Hx2WxF, kernel_4x4xFxC, window_strides=(2, 2), padding=((1, 1), (1, 1)),
-      dimension_numbers=_NHWC)
-  dy_padded = jnp.pad(dy_Bx2Hx2WxF, ((0, 0), (1, 1), (1, 1), (0, 0)))
-  windows_BxHxWx16xF = jnp.stack(
-      [dy_padded[:, ki:ki + 2 * h:2, kj:kj + 2 * w:2] for ki in range(4) for kj in range(4)],
-      axis=3)
-  dkernel_16xFxC = jnp.einsum("bhwc,bhwkf->kfc", x_BxHxWxC, windows_BxHxWx16xF)
-  return dx_BxHxWxC, dkernel_16xFxC.reshape(4, 4, f, c).astype(kernel_4x4xFxC.dtype)
+  dkernel = _conv_kernel_grad(dy_Bx2Hx2WxF, x_BxHxWxC).astype(kernel_4x4xFxC.dtype)
+  return _conv(dy_Bx2Hx2WxF, kernel_4x4xFxC), dkernel
 
 
-conv_transpose_4x4_stride2.defvjp(_forward, _backward)
+conv_transpose_4x4_stride2.defvjp(_conv_transpose_forward, _conv_transpose_backward)
+
+
+class Conv4x4Stride2(nn.Module):
+  """PyTorch's `Conv2d(in, features, 4, stride=2, padding=1, bias=False)`.
+
+  Maps `[B, H, W, C]` to `[B, floor(H/2), floor(W/2), features]`. Parameter: `kernel`, shape
+  `[4, 4, C, features]`, as `nn.Conv(features, (4, 4), (2, 2), ((1, 1), (1, 1)), use_bias=False)`
+  holds it, so checkpoints and parameter counts are interchangeable with it.
+  """
+  features: int
+  kernel_init: nn.initializers.Initializer = nn.initializers.normal(0.02)
+
+  @nn.compact
+  def __call__(self, x_BxHxWxC):
+    kernel = self.param("kernel", self.kernel_init, (4, 4, x_BxHxWxC.shape[-1], self.features))
+    return conv_4x4_stride2(x_BxHxWxC, kernel.astype(x_BxHxWxC.dtype))
 
 
 class ConvTranspose4x4Stride2(nn.Module):

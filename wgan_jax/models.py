@@ -6,13 +6,14 @@ it sees, as the official code keeps both networks in training mode: call `apply`
 `mutable=["batch_stats"]` when the model has batch norm.
 """
 import functools
+import itertools
 import math
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from wgan_jax.layers import ConvTranspose4x4Stride2, ProjectToSquare
+from wgan_jax.layers import Conv4x4Stride2, ConvTranspose4x4Stride2, ProjectToSquare
 
 conv_init = nn.initializers.normal(0.02)
 
@@ -99,17 +100,20 @@ class DCGANCritic(nn.Module):
     if x_BxHxWxC.shape[1:] != (self.image_size, self.image_size, self.channels):
       raise ValueError(f"critic expects images [B, {self.image_size}, {self.image_size}, "
                        f"{self.channels}], got {x_BxHxWxC.shape}")
+    # Conv_0, Conv_1, ... in order, as nn.Conv alone would be named: the same parameter paths.
+    convs = (f"Conv_{i}" for i in itertools.count())
     conv = functools.partial(nn.Conv, use_bias=False, kernel_init=conv_init)
+    down = lambda features: Conv4x4Stride2(features, kernel_init=conv_init, name=next(convs))
     norm = _critic_norm(self.norm or ("batch" if self.batch_norm else "none"))
     act = lambda h: nn.leaky_relu(h, 0.2)
-    h = act(conv(self.width, (4, 4), (2, 2), ((1, 1), (1, 1)))(x_BxHxWxC))
+    h = act(down(self.width)(x_BxHxWxC))
     size, features, last = self.image_size // 2, self.width, base_size(self.image_size)
     for _ in range(self.n_extra_layers):
-      h = act(norm()(conv(features, (3, 3), (1, 1), ((1, 1), (1, 1)))(h)))
+      h = act(norm()(conv(features, (3, 3), (1, 1), ((1, 1), (1, 1)), name=next(convs))(h)))
     while size > last:
       features, size = features * 2, size // 2
-      h = act(norm()(conv(features, (4, 4), (2, 2), ((1, 1), (1, 1)))(h)))
-    return conv(1, (last, last), (1, 1), "VALID")(h).reshape(-1)
+      h = act(norm()(down(features)(h)))
+    return conv(1, (last, last), (1, 1), "VALID", name=next(convs))(h).reshape(-1)
 
 
 class DCGANGenerator(nn.Module):
