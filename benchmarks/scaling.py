@@ -44,7 +44,7 @@ def _measure(args) -> dict:
   jax.config.update("jax_num_cpu_devices", args.child)
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
-  from wgan_jax import models, optim, parallel, steps, train  # pylint: disable=g-import-not-at-top
+  from wgan_jax import compile_options, models, optim, parallel, steps, train  # pylint: disable=g-import-not-at-top
   from wgan_jax import state as state_lib  # pylint: disable=g-import-not-at-top
 
   if jax.device_count() < args.child:
@@ -68,7 +68,7 @@ def _measure(args) -> dict:
   unroll = True if jax.default_backend() == "cpu" else 1
   step = jax.jit(functools.partial(steps.train_step, unroll=unroll),
                  in_shardings=(repl, batches, repl, repl), out_shardings=(repl, repl),
-                 donate_argnums=0)
+                 donate_argnums=0, compiler_options=compile_options.step_compiler_options())
   key, first = jax.random.key(1), jnp.int32(0)
   start = time.perf_counter()
   state, _ = jax.block_until_ready(step(state, real, key, first))

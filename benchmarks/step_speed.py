@@ -47,7 +47,7 @@ def _jax_setup(args):
   """Returns jitted (iteration, critic step, generator step), a state, the real batches, a key."""
   import jax
   import jax.numpy as jnp
-  from wgan_jax import models, optim, state as state_lib, steps
+  from wgan_jax import compile_options, models, optim, state as state_lib, steps
 
   nz = 100
   generator = models.DCGANGenerator(image_size=args.image_size, nz=nz,
@@ -60,9 +60,11 @@ def _jax_setup(args):
       data_shape=(args.image_size, args.image_size, 3), nz=nz, clip_value=0.01)
   real = jax.random.uniform(jax.random.key(1), (args.n_critic, args.batch_size, args.image_size,
                                                 args.image_size, 3), minval=-1.0, maxval=1.0)
-  iteration = jax.jit(functools.partial(steps.train_step, unroll=True), donate_argnums=0)
-  critic_step = jax.jit(steps.critic_step, donate_argnums=0)
-  generator_step = jax.jit(steps.generator_step, static_argnums=2, donate_argnums=0)
+  jit = functools.partial(jax.jit, donate_argnums=0,
+                          compiler_options=compile_options.step_compiler_options())
+  iteration = jit(functools.partial(steps.train_step, unroll=True))
+  critic_step = jit(steps.critic_step)
+  generator_step = jit(steps.generator_step, static_argnums=2)
   return iteration, critic_step, generator_step, state, real, jax.random.key(2)
 
 

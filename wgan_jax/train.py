@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from wgan_jax import checkpoint, data, models, parallel, pictures, recipe, steps
+from wgan_jax import checkpoint, compile_options, data, models, parallel, pictures, recipe, steps
 from wgan_jax.run_log import RunLog
 
 SYNC_EVERY = 16  # critic chunks between host syncs; simulated CPU devices deadlock past ~45 queued
@@ -79,9 +79,11 @@ def make_iteration(r: recipe.Recipe, *, chunk: int | None, put=lambda x: x, **ji
   With `chunk`, an iteration of more than `chunk` critic updates runs as unrolled `critic_steps`
   chunks, then a `train_step` of the rest (each compiled once per shape; bit-identical to one
   scan), blocking every SYNC_EVERY chunks; without, it is one rolled scan. `put` places a host
-  batch (e.g. as a global sharded array); `jit_kwargs` go to `jax.jit` (shardings, donation).
+  batch (e.g. as a global sharded array); `jit_kwargs` go to `jax.jit` (shardings, donation;
+  `compiler_options` defaults to `compile_options.step_compiler_options()`).
   """
   unroll = True if chunk else 1
+  jit_kwargs = {"compiler_options": compile_options.step_compiler_options(), **jit_kwargs}
   train_step = jax.jit(functools.partial(steps.train_step, unroll=unroll, loss=r.loss),
                        **jit_kwargs)
   critic_steps = jax.jit(functools.partial(steps.critic_steps, unroll=unroll, loss=r.loss),
