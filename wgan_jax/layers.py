@@ -29,10 +29,10 @@ def _conv(x_BxHxWxC, kernel_4x4xCxF):
                                       padding=((1, 1), (1, 1)), dimension_numbers=_NHWC)
 
 
-def _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF):
-  """`[4, 4, C, F]`: the gradient of `sum(_conv(x, kernel) * dy)` with respect to `kernel`."""
-  zeros = jnp.zeros((4, 4, x_BxHxWxC.shape[-1], dy_BxhxwxF.shape[-1]), x_BxHxWxC.dtype)
-  return jax.vjp(lambda kernel: _conv(x_BxHxWxC, kernel), zeros)[1](dy_BxhxwxF)[0]
+def _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF, kernel_4x4xCxF):
+  """`[4, 4, C, F]`: the gradient of `sum(_conv(x, kernel) * dy)` in `kernel`, which it does not
+  depend on; `kernel` gives the result's sharding (jit drops the unused forward convolution)."""
+  return jax.vjp(lambda kernel: _conv(x_BxHxWxC, kernel), kernel_4x4xCxF)[1](dy_BxhxwxF)[0]
 
 
 def _conv_transpose(y_BxhxwxF, kernel_4x4xCxF, height, width):
@@ -53,7 +53,9 @@ def _conv_transpose(y_BxhxwxF, kernel_4x4xCxF, height, width):
   phases = jax.lax.conv_general_dilated(y_padded, taps_2x2xFx4C, (1, 1), "VALID",
                                         dimension_numbers=_NHWC)
   out = phases.reshape(b, h + 1, w + 1, 2, 2, c).transpose(0, 1, 3, 2, 4, 5)
-  return out.reshape(b, 2 * h + 2, 2 * w + 2, c)[:, 1:1 + height, 1:1 + width]
+  # One merge per reshape: jax infers the sharding of a batch-sharded array through those.
+  out = out.reshape(b, h + 1, 2, 2 * w + 2, c).reshape(b, 2 * h + 2, 2 * w + 2, c)
+  return out[:, 1:1 + height, 1:1 + width]
 
 
 @jax.custom_vjp
@@ -78,7 +80,7 @@ def _conv_forward(x_BxHxWxC, kernel_4x4xCxF):
 def _conv_backward(residuals, dy_BxhxwxF):
   x_BxHxWxC, kernel_4x4xCxF = residuals
   dx_BxHxWxC = _conv_transpose(dy_BxhxwxF, kernel_4x4xCxF, *x_BxHxWxC.shape[1:3])
-  return dx_BxHxWxC, _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF).astype(kernel_4x4xCxF.dtype)
+  return dx_BxHxWxC, _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF, kernel_4x4xCxF)
 
 
 conv_4x4_stride2.defvjp(_conv_forward, _conv_backward)
@@ -108,7 +110,7 @@ def _conv_transpose_forward(x_BxHxWxC, kernel_4x4xFxC):
 
 def _conv_transpose_backward(residuals, dy_Bx2Hx2WxF):
   x_BxHxWxC, kernel_4x4xFxC = residuals
-  dkernel = _conv_kernel_grad(dy_Bx2Hx2WxF, x_BxHxWxC).astype(kernel_4x4xFxC.dtype)
+  dkernel = _conv_kernel_grad(dy_Bx2Hx2WxF, x_BxHxWxC, kernel_4x4xFxC)
   return _conv(dy_Bx2Hx2WxF, kernel_4x4xFxC), dkernel
 
 

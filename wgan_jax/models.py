@@ -13,6 +13,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from wgan_jax import batch_norm
 from wgan_jax.layers import Conv4x4Stride2, ConvTranspose4x4Stride2, ProjectToSquare
 
 conv_init = nn.initializers.normal(0.02)
@@ -22,9 +23,9 @@ def _bn_scale_init(key, shape, dtype=jnp.float32):
   return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
 
 
-BatchNorm = functools.partial(
-    nn.BatchNorm, use_running_average=False, momentum=0.9, epsilon=1e-5,
-    scale_init=_bn_scale_init, use_fast_variance=False)
+# nn.BatchNorm(use_running_average=False, momentum=0.9, epsilon=1e-5, use_fast_variance=False),
+# computed with matrix products (batch_norm.py): the same parameters, statistics and numbers.
+BatchNorm = functools.partial(batch_norm.BatchNorm, scale_init=_bn_scale_init)
 
 
 def check_image_size(image_size: int):
