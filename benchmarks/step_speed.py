@@ -46,7 +46,6 @@ def _peak_rss_gib():
 def _jax_setup(args):
   """Returns jitted (iteration, critic step, generator step), a state, the real batches, a key."""
   import jax
-  import jax.numpy as jnp
   from wgan_jax import compile_options, models, optim, state as state_lib, steps
 
   nz = 100

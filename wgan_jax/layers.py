@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 
 _NHWC = ("NHWC", "HWIO", "NHWC")
+_MAX_POSITIONS_FOR_FOUR = 64  # h * w up to which `_conv_transpose` runs four exact convolutions
 
 
 def _conv(x_BxHxWxC, kernel_4x4xCxF):
@@ -56,18 +57,18 @@ def _conv_transpose(y_BxhxwxF, kernel_4x4xCxF, height, width):
   """
   b, h, w, f = y_BxhxwxF.shape
   c = kernel_4x4xCxF.shape[2]
-  conv = lambda y, k: jax.lax.conv_general_dilated(y, k, (1, 1), "VALID", dimension_numbers=_NHWC)
-  if h * w <= 64 and (height, width) == (2 * h, 2 * w):
+  conv = lambda y, k, pad: jax.lax.conv_general_dilated(y, k, (1, 1), pad, dimension_numbers=_NHWC)
+  if h * w <= _MAX_POSITIONS_FOR_FOUR and (height, width) == (2 * h, 2 * w):
     # Output row 2m + p sums y[m - 1 + p] and y[m + p] with kernel rows 3 - p and 1 - p.
     pads = ((1, 0), (0, 1))
-    parities = [[conv(jnp.pad(y_BxhxwxF, ((0, 0), pads[p], pads[q], (0, 0))),
-                      kernel_4x4xCxF[3 - p::-2, 3 - q::-2].transpose(0, 1, 3, 2))
+    parities = [[conv(y_BxhxwxF, kernel_4x4xCxF[3 - p::-2, 3 - q::-2].transpose(0, 1, 3, 2),
+                      (pads[p], pads[q]))
                  for q in (0, 1)] for p in (0, 1)]
     return _interleave(jnp.stack([jnp.stack(row, 3) for row in parities], 2))
   # kernel[2A + p, 2B + q, c, f] -> taps[1 - A, 1 - B, f, (p, q, c)].
   taps = kernel_4x4xCxF.reshape(2, 2, 2, 2, c, f)[::-1, :, ::-1]
   taps_2x2xFx4C = taps.transpose(0, 2, 5, 1, 3, 4).reshape(2, 2, f, 4 * c)
-  phases = conv(jnp.pad(y_BxhxwxF, ((0, 0), (1, 1), (1, 1), (0, 0))), taps_2x2xFx4C)
+  phases = conv(y_BxhxwxF, taps_2x2xFx4C, ((1, 1), (1, 1)))
   out = _interleave(phases.reshape(b, h + 1, w + 1, 2, 2, c).transpose(0, 1, 3, 2, 4, 5))
   return out[:, 1:1 + height, 1:1 + width]
 
