@@ -95,3 +95,33 @@ def test_critic_bn_uses_batch_statistics():
   out1, _ = c.apply(v, x, mutable=["batch_stats"])
   out2, _ = c.apply(v, x[::-1], mutable=["batch_stats"])
   np.testing.assert_allclose(out1[::-1], out2, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind,option", [("critic", "batch"), ("critic", "layer"),
+                                         ("critic", "none"), ("generator", True),
+                                         ("generator", False)])
+def test_bfloat16_compute_float32_parameters_and_outputs(kind, option):
+  """Mixed precision: the convolutions run in bfloat16; parameters (the same values as float32's),
+  images and scores stay float32 and within bfloat16 rounding of the float32 network's."""
+  if kind == "critic":
+    make = lambda dtype: models.DCGANCritic(image_size=16, channels=1, width=8, norm=option,
+                                            dtype=dtype)
+    x = jax.random.uniform(jax.random.key(0), (6, 16, 16, 1), minval=-1, maxval=1)
+  else:
+    make = lambda dtype: models.DCGANGenerator(image_size=16, channels=1, width=8, nz=8,
+                                               batch_norm=option, dtype=dtype)
+    x = jax.random.normal(jax.random.key(0), (6, 8))
+  variables = make(jnp.float32).init(jax.random.key(1), x)
+  jax.tree.map(np.testing.assert_array_equal, make(jnp.bfloat16).init(jax.random.key(1), x),
+               variables)
+  run = lambda dtype, v: make(dtype).apply(v, x, mutable=["batch_stats"])[0]
+  y32, y16 = run(jnp.float32, variables), run(jnp.bfloat16, variables)
+  assert y16.dtype == jnp.float32 and y16.shape == y32.shape
+  scale = float(jnp.max(jnp.abs(y32)))
+  np.testing.assert_allclose(y16, y32, atol=0.03 * scale)
+  assert float(jnp.max(jnp.abs(y16 - y32))) > 1e-6 * scale  # really computed in bfloat16
+  hlo = jax.jit(run, static_argnums=0).lower(jnp.bfloat16, variables).as_text()
+  assert "bf16" in hlo.split("convolution")[1][:400]
+  grads = jax.grad(lambda p: jnp.sum(make(jnp.bfloat16).apply(
+      {**variables, "params": p}, x, mutable=["batch_stats"])[0]))(variables["params"])
+  assert {g.dtype for g in jax.tree.leaves(grads)} == {jnp.dtype(jnp.float32)}

@@ -1,4 +1,5 @@
 """Config -> networks and optimizers: the paper's defaults and one-line refusals."""
+import jax.numpy as jnp
 import pytest
 
 from experiments.configs import base
@@ -39,3 +40,16 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path):
   checkpoint.check_compatible(str(tmp_path), {**c, "num_steps": 5, "lr_d": 1e-4})  # fine
   with pytest.raises(checkpoint.CheckpointMismatch, match="image_size: checkpoint 64 vs now 32"):
     checkpoint.check_compatible(str(tmp_path), {**c, "image_size": 32})
+
+
+def test_compute_dtype_reaches_the_dcgan_nets_and_is_refused_elsewhere():
+  c = base.get_config()
+  c.compute_dtype = "bfloat16"
+  r = recipe.build(c, (64, 64, 3))
+  assert r.generator.dtype == jnp.bfloat16 and r.critic.dtype == jnp.bfloat16
+  c.generator = "mlp"
+  with pytest.raises(ValueError, match="DCGAN networks only, not 'mlp'"):
+    recipe.build(c, (64, 64, 3))
+  c.generator, c.compute_dtype = "dcgan", "float16"
+  with pytest.raises(ValueError, match="unknown compute_dtype 'float16'"):
+    recipe.build(c, (64, 64, 3))

@@ -9,12 +9,13 @@ from wgan_jax import data, models, optim, state as state_lib, steps
 C = 0.01
 
 
-def tiny_state(seed=0, batch_norm=True):
+def tiny_state(seed=0, batch_norm=True, dtype=jnp.float32):
   return state_lib.create_state(
       jax.random.key(seed),
       generator=models.DCGANGenerator(image_size=16, channels=1, width=4, nz=8,
-                                      batch_norm=batch_norm),
-      critic=models.DCGANCritic(image_size=16, channels=1, width=4, batch_norm=batch_norm),
+                                      batch_norm=batch_norm, dtype=dtype),
+      critic=models.DCGANCritic(image_size=16, channels=1, width=4, batch_norm=batch_norm,
+                                dtype=dtype),
       generator_tx=optim.make_optimizer("rmsprop", 5e-5),
       critic_tx=optim.make_optimizer("rmsprop", 5e-5, clip_value=C),
       data_shape=(16, 16, 1), nz=8, clip_value=C)
@@ -59,15 +60,19 @@ def test_chunks_give_the_same_iteration_as_one_scan():
   np.testing.assert_allclose(m_whole["generator_loss"], m_part["generator_loss"], rtol=1e-5)
 
 
-@pytest.mark.parametrize("batch_norm", [True, False])
-def test_every_critic_param_stays_in_the_box(batch_norm):
-  s = tiny_state(batch_norm=batch_norm)
+@pytest.mark.parametrize("batch_norm,dtype", [(True, jnp.float32), (False, jnp.float32),
+                                              (True, jnp.bfloat16)])
+def test_every_critic_param_stays_in_the_box(batch_norm, dtype):
+  """Also with bfloat16 compute: the clip acts on float32 master weights, exactly."""
+  s = tiny_state(batch_norm=batch_norm, dtype=dtype)
   # A huge learning rate pushes every parameter hard against the box.
   s = s.replace(critic=s.critic.replace(tx=optim.make_optimizer("rmsprop", 1.0, clip_value=C)))
   s = s.replace(critic=s.critic.replace(opt_state=s.critic.tx.init(s.critic.params)))
   step = jax.jit(lambda s, r: steps.train_step(s, r, jax.random.key(0), unroll=True))
   for i in range(3):
     s, _ = step(s, real_batches(2, seed=i))
+  assert {x.dtype for x in jax.tree.leaves((s.critic.params, s.generator.params))} == {
+      jnp.dtype(jnp.float32)}
   leaves = np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in jax.tree.leaves(s.critic.params)])
   assert np.all(np.abs(leaves) <= C)
   assert np.mean(np.abs(leaves) > 0.999 * C) > 0.5  # most really sit at the edge

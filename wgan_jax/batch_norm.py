@@ -69,9 +69,11 @@ class BatchNorm(nn.Module):
   """`nn.BatchNorm(use_running_average=False, momentum=0.9, epsilon=1e-5, use_fast_variance=False)`.
 
   Normalises `[..., C]` over every axis but the last with the statistics of this batch and
-  updates the running `batch_stats` (`mean`, `var`) as flax does (not during `init`). Returns
-  float32, as `nn.BatchNorm` does for float32 parameters.
+  updates the running `batch_stats` (`mean`, `var`) as flax does (not during `init`). Statistics
+  and parameters are float32 whatever the input; the result is `dtype` (float32, as
+  `nn.BatchNorm` returns for float32 parameters; bfloat16 for mixed precision).
   """
+  dtype: jnp.dtype = jnp.float32
   scale_init: nn.initializers.Initializer = nn.initializers.ones
   bias_init: nn.initializers.Initializer = nn.initializers.zeros
 
@@ -86,4 +88,4 @@ class BatchNorm(nn.Module):
     if not self.is_initializing():
       ra_mean.value = MOMENTUM * ra_mean.value + (1 - MOMENTUM) * mean_C
       ra_var.value = MOMENTUM * ra_var.value + (1 - MOMENTUM) * var_C
-    return y_NxC.reshape(x.shape)
+    return y_NxC.reshape(x.shape).astype(self.dtype)

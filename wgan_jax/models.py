@@ -1,7 +1,10 @@
 """Generators and critics of the WGAN paper, as in its official code (REFERENCE.md §2).
 
 Images are NHWC. Generators map `z_BxZ` to `[B, H, W, C]`; critics map `[B, H, W, C]` to `[B]`
-(one score per example; the losses average). Batch norm always uses the statistics of the batch
+(one score per example; the losses average). The DCGAN networks take a compute `dtype`:
+bfloat16 runs their convolutions in bfloat16 (mixed precision) while parameters, batch-norm
+statistics and the returned images and scores stay float32, so the optimizers and the clip act
+on float32 master weights. Batch norm always uses the statistics of the batch
 it sees, as the official code keeps both networks in training mode: call `apply` with
 `mutable=["batch_stats"]` when the model has batch norm.
 """
@@ -65,12 +68,12 @@ def _torch_dense(features: int, fan_in: int, name: str):
                   bias_init=bias_init, name=name)
 
 
-def _critic_norm(kind: str):
+def _critic_norm(kind: str, dtype):
   """A constructor of the critic's normalisation layer: "batch", "layer" or "none"."""
   if kind == "batch":
-    return BatchNorm
+    return functools.partial(BatchNorm, dtype=dtype)
   if kind == "layer":
-    return functools.partial(nn.LayerNorm, epsilon=1e-5, reduction_axes=(-3, -2, -1))
+    return functools.partial(nn.LayerNorm, epsilon=1e-5, reduction_axes=(-3, -2, -1), dtype=dtype)
   if kind == "none":
     return lambda **_: (lambda h: h)
   raise ValueError(f"unknown critic norm {kind!r}; use 'batch', 'layer' or 'none'.")
@@ -87,6 +90,8 @@ class DCGANCritic(nn.Module):
     n_extra_layers: extra 3x3 conv layers at the first resolution.
     norm: "batch", "layer" (per example over H, W, C, a scale and bias per channel, as WGAN-GP's
       critic) or "none" in those places; None (default): "batch" if `batch_norm` else "none".
+    dtype: compute dtype of the layers (float32, or bfloat16 for mixed precision); the scores
+      are float32 either way.
   """
   image_size: int = 64
   channels: int = 3
@@ -94,6 +99,7 @@ class DCGANCritic(nn.Module):
   batch_norm: bool = True
   n_extra_layers: int = 0
   norm: str | None = None
+  dtype: jnp.dtype = jnp.float32
 
   @nn.compact
   def __call__(self, x_BxHxWxC):
@@ -103,18 +109,19 @@ class DCGANCritic(nn.Module):
                        f"{self.channels}], got {x_BxHxWxC.shape}")
     # Conv_0, Conv_1, ... in order, as nn.Conv alone would be named: the same parameter paths.
     convs = (f"Conv_{i}" for i in itertools.count())
-    conv = functools.partial(nn.Conv, use_bias=False, kernel_init=conv_init)
+    conv = functools.partial(nn.Conv, use_bias=False, kernel_init=conv_init, dtype=self.dtype)
     down = lambda features: Conv4x4Stride2(features, kernel_init=conv_init, name=next(convs))
-    norm = _critic_norm(self.norm or ("batch" if self.batch_norm else "none"))
+    norm = _critic_norm(self.norm or ("batch" if self.batch_norm else "none"), self.dtype)
     act = lambda h: nn.leaky_relu(h, 0.2)
-    h = act(down(self.width)(x_BxHxWxC))
+    h = act(down(self.width)(x_BxHxWxC.astype(self.dtype)))
     size, features, last = self.image_size // 2, self.width, base_size(self.image_size)
     for _ in range(self.n_extra_layers):
       h = act(norm()(conv(features, (3, 3), (1, 1), ((1, 1), (1, 1)), name=next(convs))(h)))
     while size > last:
       features, size = features * 2, size // 2
       h = act(norm()(down(features)(h)))
-    return conv(1, (last, last), (1, 1), "VALID", name=next(convs))(h).reshape(-1)
+    return conv(1, (last, last), (1, 1), "VALID", name=next(convs))(h).reshape(-1).astype(
+        jnp.float32)
 
 
 class DCGANGenerator(nn.Module):
@@ -129,6 +136,8 @@ class DCGANGenerator(nn.Module):
     n_extra_layers: extra 3x3 conv layers at the last hidden resolution.
     nz: length of the noise vector.
     constant_filters: the paper's Figure 6 generator: `width` channels at every layer.
+    dtype: compute dtype of the layers (float32, or bfloat16 for mixed precision); the images
+      are float32 either way.
   """
   image_size: int = 64
   channels: int = 3
@@ -137,20 +146,22 @@ class DCGANGenerator(nn.Module):
   n_extra_layers: int = 0
   nz: int = 100
   constant_filters: bool = False
+  dtype: jnp.dtype = jnp.float32
 
   @nn.compact
   def __call__(self, z_BxZ):
     check_image_size(self.image_size)
     if z_BxZ.ndim != 2 or z_BxZ.shape[1] != self.nz:
       raise ValueError(f"generator expects noise [B, {self.nz}], got {z_BxZ.shape}")
-    norm = BatchNorm if self.batch_norm else lambda **_: (lambda h: h)
+    norm = (functools.partial(BatchNorm, dtype=self.dtype) if self.batch_norm
+            else lambda **_: (lambda h: h))
     features = (self.width if self.constant_filters
                 else dcgan_generator_base_width(self.image_size, self.width))
     size = base_size(self.image_size)
     # The official ConvTranspose2d(nz, features, size, 1, 0) on a 1x1 input, as the matmul it is;
     # the name keeps the parameter path of nn.ConvTranspose.
     h = ProjectToSquare(features, size, kernel_init=conv_init,
-                        name="ConvTranspose_0")(z_BxZ[:, None, None, :])
+                        name="ConvTranspose_0")(z_BxZ[:, None, None, :].astype(self.dtype))
     h = nn.relu(norm()(h))
     while size < self.image_size // 2:
       features = features if self.constant_filters else features // 2
@@ -158,9 +169,10 @@ class DCGANGenerator(nn.Module):
       size *= 2
     for _ in range(self.n_extra_layers):
       h = nn.Conv(features, (3, 3), padding=((1, 1), (1, 1)), use_bias=False,
-                  kernel_init=conv_init)(h)
+                  kernel_init=conv_init, dtype=self.dtype)(h)
       h = nn.relu(norm()(h))
-    return jnp.tanh(ConvTranspose4x4Stride2(self.channels, kernel_init=conv_init)(h))
+    return jnp.tanh(ConvTranspose4x4Stride2(self.channels, kernel_init=conv_init)(h).astype(
+        jnp.float32))
 
 
 class MLPCritic(nn.Module):

@@ -6,6 +6,7 @@ explicit arguments.
 import dataclasses
 
 import flax.linen as nn
+import jax.numpy as jnp
 import optax
 
 from wgan_jax import began, losses, models, optim, state as state_lib
@@ -35,12 +36,29 @@ class Recipe:
         clip_value=self.clip_value, loss=self.loss)
 
 
+def _compute_dtype(config):
+  """The DCGAN networks' compute dtype from `config.compute_dtype`."""
+  dtypes = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+  if config.compute_dtype not in dtypes:
+    raise ValueError(f"unknown compute_dtype {config.compute_dtype!r}; use 'float32' or "
+                     "'bfloat16'.")
+  return dtypes[config.compute_dtype]
+
+
+def _check_float32(config, kind: str):
+  if config.compute_dtype != "float32":
+    raise ValueError(f"compute_dtype={config.compute_dtype!r} is implemented for the DCGAN "
+                     f"networks only, not {kind!r}; use compute_dtype='float32' with it.")
+
+
 def _generator(config, data_shape) -> nn.Module:
   kind, points = config.generator, data_shape == (2,)
   if kind not in GENERATORS:
     raise ValueError(f"unknown generator {kind!r}; use one of {GENERATORS}.")
   if points and kind != "mlp":
     raise ValueError(f"2-D data needs generator='mlp', not {kind!r}.")
+  if kind in ("mlp", "began"):
+    _check_float32(config, kind)
   if kind == "mlp":
     return models.MLPGenerator(image_size=config.image_size, channels=config.channels,
                                width=config.width_g, nz=config.nz,
@@ -51,13 +69,16 @@ def _generator(config, data_shape) -> nn.Module:
   return models.DCGANGenerator(image_size=config.image_size, channels=config.channels,
                                width=config.width_g, batch_norm=kind == "dcgan",
                                n_extra_layers=config.n_extra_layers, nz=config.nz,
-                               constant_filters=kind == "dcgan_constant")
+                               constant_filters=kind == "dcgan_constant",
+                               dtype=_compute_dtype(config))
 
 
 def _critic(config, data_shape) -> nn.Module:
   kind = config.critic
   if kind not in CRITICS:
     raise ValueError(f"unknown critic {kind!r}; use one of {CRITICS}.")
+  if kind in ("mlp", "began"):
+    _check_float32(config, kind)
   if data_shape == (2,) and kind == "began":  # BEGAN's autoencoder for points
     return began.MLPAutoencoderCritic(features=2, width=config.width_d)
   if data_shape == (2,) and kind != "mlp":
@@ -69,7 +90,8 @@ def _critic(config, data_shape) -> nn.Module:
                                     filters=config.width_d)
   norm = {"dcgan": "batch", "dcgan_nobn": "none", "dcgan_layernorm": "layer"}[kind]
   return models.DCGANCritic(image_size=config.image_size, channels=config.channels,
-                            width=config.width_d, norm=norm, n_extra_layers=config.n_extra_layers)
+                            width=config.width_d, norm=norm, n_extra_layers=config.n_extra_layers,
+                            dtype=_compute_dtype(config))
 
 
 def build(config, data_shape: tuple[int, ...]) -> Recipe:

@@ -31,6 +31,7 @@ def get_config(loss: str = "wgan") -> ml_collections.ConfigDict:
   c.width_d = 64                # ndf
   c.nz = hp["nz"]
   c.n_extra_layers = 0
+  c.compute_dtype = "float32"   # or "bfloat16": mixed precision (DCGAN nets; float32 weights)
   # Optimisation
   c.optimizer = hp["optimizer"]  # rmsprop (PyTorch numerics) or adam
   c.lr_g = hp["lr"]
