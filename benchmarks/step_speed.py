@@ -4,11 +4,14 @@ official PyTorch code (benchmarks/torch_reference.py), alternated in one process
   python3 -m benchmarks.step_speed                      # DCGAN 64x64, batch 64, float32
   python3 -m benchmarks.step_speed --variant nobn --batch_size 16 --image_size 32
   python3 -m benchmarks.step_speed --torch_compile      # torch.compile instead of eager
+  python3 -m benchmarks.step_speed --dtype bfloat16 --batch_size 256   # e.g. on a GPU
 
 Prints medians of the iteration, critic-step and generator-step times, jax's compile time to the
-first step, the process's peak resident memory, GFLOP/s (FLOPs counted by XLA's cost analysis of
-the compiled iteration) and, last, `ratio jax/torch: X.XX`, the median of the paired ratios.
-Needs `torch` (`pip install torch==2.13.0`).
+first step, the process's peak resident memory (and each framework's peak device memory on a GPU),
+GFLOP/s (FLOPs counted by XLA's cost analysis of the compiled iteration) and, last,
+`ratio jax/torch: X.XX`, the median of the paired ratios. torch runs on CUDA when it can, and
+`--dtype bfloat16` is mixed precision on both sides (wgan_jax's `compute_dtype`, torch's autocast;
+float32 weights). Needs `torch` (`pip install torch==2.13.0`, a CPU build).
 """
 import argparse
 import functools
@@ -30,6 +33,9 @@ def _parse():
   parser.add_argument("--torch_compile", action="store_true")
   parser.add_argument("--torch_threads", type=int, default=os.cpu_count())
   parser.add_argument("--xla_flags", default="", help="appended to XLA_FLAGS before jax starts")
+  parser.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
+                      help="compute dtype (mixed precision for bfloat16; weights stay float32)")
+  parser.add_argument("--torch_device", default=None, help="default: cuda if available, else cpu")
   return parser.parse_args()
 
 
@@ -46,12 +52,14 @@ def _peak_rss_gib():
 def _jax_setup(args):
   """Returns jitted (iteration, critic step, generator step), a state, the real batches, a key."""
   import jax
+  import jax.numpy as jnp
   from wgan_jax import compile_options, models, optim, state as state_lib, steps
 
   nz = 100
+  dtype = jnp.dtype(args.dtype)
   generator = models.DCGANGenerator(image_size=args.image_size, nz=nz,
-                                    batch_norm=args.variant == "dcgan")
-  critic = models.DCGANCritic(image_size=args.image_size)
+                                    batch_norm=args.variant == "dcgan", dtype=dtype)
+  critic = models.DCGANCritic(image_size=args.image_size, dtype=dtype)
   state = state_lib.create_state(
       jax.random.key(0), generator=generator, critic=critic,
       generator_tx=optim.make_optimizer("rmsprop", 5e-5),
@@ -61,7 +69,9 @@ def _jax_setup(args):
                                                 args.image_size, 3), minval=-1.0, maxval=1.0)
   jit = functools.partial(jax.jit, donate_argnums=0,
                           compiler_options=compile_options.step_compiler_options())
-  iteration = jit(functools.partial(steps.train_step, unroll=True))
+  # As train.py: critic steps unrolled on CPU (XLA:CPU runs convolutions slowly in a loop).
+  unroll = True if jax.default_backend() == "cpu" else 1
+  iteration = jit(functools.partial(steps.train_step, unroll=unroll))
   critic_step = jit(steps.critic_step)
   generator_step = jit(steps.generator_step, static_argnums=2)
   return iteration, critic_step, generator_step, state, real, jax.random.key(2)
@@ -80,10 +90,13 @@ def main():
   jax_rss = _peak_rss_gib()
 
   torch.set_num_threads(args.torch_threads)
+  device = args.torch_device or ("cuda" if torch.cuda.is_available() else "cpu")
   wgan = torch_reference.WGAN(isize=args.image_size, batch_norm=args.variant == "dcgan",
-                              compile=args.torch_compile)
-  real_torch = torch.from_numpy(np.asarray(real).transpose(0, 1, 4, 2, 3).copy())
+                              compile=args.torch_compile, device=device,
+                              autocast_dtype=torch.bfloat16 if args.dtype == "bfloat16" else None)
+  real_torch = torch.from_numpy(np.asarray(real).transpose(0, 1, 4, 2, 3).copy()).to(device)
   _, torch_first_s = _timed(wgan.iteration, real_torch)
+  torch_part = lambda fn, *args: _timed(lambda: (fn(*args), wgan.synchronize()))[1]
 
   def run_jax(state):
     return jax.block_until_ready(iteration(state, real, key))[0]
@@ -109,14 +122,15 @@ def main():
     state, critic_s, generator_s = run_jax_parts(state)
     times["jax_critic"].append(critic_s)
     times["jax_generator"].append(generator_s)
-    times["torch_critic"].append(_timed(wgan.critic_step, real_torch[0])[1])
-    times["torch_generator"].append(_timed(wgan.generator_step, args.batch_size)[1])
+    times["torch_critic"].append(torch_part(wgan.critic_step, real_torch[0]))
+    times["torch_generator"].append(torch_part(wgan.generator_step, args.batch_size))
 
   med = {name: float(np.median(values)) for name, values in times.items()}
   torch_name = "torch.compile" if args.torch_compile else "torch eager"
   print(f"DCGAN {args.variant} {args.image_size}x{args.image_size} batch {args.batch_size} "
-        f"n_critic {args.n_critic} float32; jax {jax.__version__} on {jax.devices()[0].platform}, "
-        f"torch {torch.__version__} ({torch_name}, {torch.get_num_threads()} threads); "
+        f"n_critic {args.n_critic} {args.dtype}; jax {jax.__version__} on "
+        f"{jax.devices()[0].device_kind}, torch {torch.__version__} ({torch_name} on {device}, "
+        f"{torch.get_num_threads()} threads); "
         f"{args.repeats} alternated pairs; XLA_FLAGS={os.environ['XLA_FLAGS']!r}")
   print(f"jax compile + first iteration: {compile_s:.1f} s; {torch_name} first iteration: "
         f"{torch_first_s:.1f} s")
@@ -126,6 +140,10 @@ def main():
           f"{med[name + '_generator']:.3f} s, {flops / med[name] / 1e9:.0f} GFLOP/s")
   print(f"XLA cost analysis: {flops / 1e9:.0f} GFLOP per iteration; peak RSS {jax_rss:.2f} GiB "
         f"after jax warm-up, {_peak_rss_gib():.2f} GiB at the end (jax + torch)")
+  jax_stats = jax.devices()[0].memory_stats() or {}
+  if "peak_bytes_in_use" in jax_stats and device.startswith("cuda"):
+    print(f"peak device memory: jax {jax_stats['peak_bytes_in_use'] / 2**30:.2f} GiB, torch "
+          f"{torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
   print(f"ratio jax/torch: {med['ratio']:.2f}")
 
 

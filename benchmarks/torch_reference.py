@@ -55,11 +55,14 @@ class WGAN:
   """
 
   def __init__(self, *, isize=64, nz=100, nc=3, width=64, batch_norm=True, lr=5e-5,
-               clip_value=0.01, compile=False, seed=0):
+               clip_value=0.01, compile=False, seed=0, device="cpu", autocast_dtype=None):
     torch.manual_seed(seed)
-    self.nz, self.clip_value = nz, clip_value
-    self.netG = dcgan_generator(isize, nz, nc, width, batch_norm)
-    self.netD = dcgan_critic(isize, nc, width)
+    self.nz, self.clip_value, self.device = nz, clip_value, device
+    # Mixed precision as PyTorch users write it: forward passes under autocast, float32 weights.
+    self._autocast = lambda: torch.autocast(torch.device(device).type, dtype=autocast_dtype,
+                                            enabled=autocast_dtype is not None)
+    self.netG = dcgan_generator(isize, nz, nc, width, batch_norm).to(device)
+    self.netD = dcgan_critic(isize, nc, width).to(device)
     self.netG.apply(_weights_init)
     self.netD.apply(_weights_init)
     self.optD = torch.optim.RMSprop(self.netD.parameters(), lr=lr)
@@ -77,11 +80,12 @@ class WGAN:
     """One critic update on a real batch and fresh noise, then the clamp. Returns the loss."""
     self.netD.requires_grad_(True)
     self.optD.zero_grad(set_to_none=True)
-    noise = torch.randn(real_BxCxHxW.shape[0], self.nz, 1, 1)
-    with torch.no_grad():
-      fake = self.netG(noise)
-    critic_real = self.netD(real_BxCxHxW).mean()  # real and fake: separate batch-norm passes
-    loss = self.netD(fake).mean() - critic_real
+    noise = torch.randn(real_BxCxHxW.shape[0], self.nz, 1, 1, device=self.device)
+    with self._autocast():
+      with torch.no_grad():
+        fake = self.netG(noise)
+      critic_real = self.netD(real_BxCxHxW).float().mean()  # separate batch-norm passes
+      loss = self.netD(fake).float().mean() - critic_real
     loss.backward()
     self.optD.step()
     self._clamp()
@@ -91,13 +95,22 @@ class WGAN:
     """One generator update against the current critic. Returns the loss."""
     self.netD.requires_grad_(False)
     self.optG.zero_grad(set_to_none=True)
-    loss = -self.netD(self.netG(torch.randn(batch_size, self.nz, 1, 1))).mean()
+    with self._autocast():
+      noise = torch.randn(batch_size, self.nz, 1, 1, device=self.device)
+      loss = -self.netD(self.netG(noise)).float().mean()
     loss.backward()
     self.optG.step()
     return loss.detach()
 
   def iteration(self, real_NxBxCxHxW):
-    """One generator iteration: N critic steps (a real batch each), then one generator step."""
+    """One generator iteration: N critic steps (a real batch each), then one generator step.
+    Waits for the device, so that a timer around it measures the work."""
     for real in real_NxBxCxHxW:
       critic_loss = self.critic_step(real)
-    return critic_loss, self.generator_step(real_NxBxCxHxW.shape[1])
+    losses = critic_loss, self.generator_step(real_NxBxCxHxW.shape[1])
+    self.synchronize()
+    return losses
+
+  def synchronize(self):
+    if torch.device(self.device).type == "cuda":
+      torch.cuda.synchronize()
