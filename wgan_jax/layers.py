@@ -7,9 +7,9 @@ is asked to compute them differs. Each is the other's input gradient, so three p
 both: the stride-2 convolution (XLA's), its input gradient, which is the transposed convolution
 (`_conv_transpose`), and its kernel gradient (XLA's). Measured on XLA:CPU (2 cores, batch 64,
 the 64x64 DCGAN's layers; benchmarks/step_speed.py for the whole step):
-- XLA computes a transposed convolution as an input-dilated convolution: 61-75 ms for the 8x8 and
-  16x16 inputs, against 27-35 ms for the same sums as one stride-1 2x2 convolution to 4x the
-  channels followed by depth-to-space;
+- XLA computes a transposed convolution as an input-dilated convolution: 44-68 ms for the 8x8 and
+  16x16 inputs (Eigen, as `compile_options` sets), against 21-26 ms for the same sums as stride-1
+  2x2 convolutions per output parity, interleaved (`_conv_transpose`);
 - XLA's kernel gradient of `lax.conv_transpose` is a slow generic convolution (2.3-4.9 s for the
   8x8x256 -> 16x16x128 layer); the kernel gradient of the stride-2 convolution it transposes is
   the same sum and takes 38 ms;
