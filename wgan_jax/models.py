@@ -1,12 +1,13 @@
 """Generators and critics of the WGAN paper, as in its official code (REFERENCE.md §2).
 
 Images are NHWC. Generators map `z_BxZ` to `[B, H, W, C]`; critics map `[B, H, W, C]` to `[B]`
-(one score per example; the losses average). The DCGAN networks take a compute `dtype`:
-bfloat16 runs their convolutions in bfloat16 (mixed precision) while parameters, batch-norm
-statistics and the returned images and scores stay float32, so the optimizers and the clip act
-on float32 master weights. Batch norm always uses the statistics of the batch
+(one score per example; the losses average). Batch norm always uses the statistics of the batch
 it sees, as the official code keeps both networks in training mode: call `apply` with
 `mutable=["batch_stats"]` when the model has batch norm.
+
+The DCGAN networks take a compute `dtype`: bfloat16 runs their convolutions in bfloat16 (mixed
+precision) while parameters, batch-norm statistics and the returned images and scores stay
+float32, so the optimizers and the clip act on float32 master weights.
 """
 import functools
 import itertools
