@@ -36,19 +36,17 @@ class Recipe:
         clip_value=self.clip_value, loss=self.loss)
 
 
-def _compute_dtype(config):
-  """The DCGAN networks' compute dtype from `config.compute_dtype`."""
+def _compute_dtype(config, kind: str):
+  """The compute dtype `config.compute_dtype` names, for the network `kind`; only the DCGAN
+  networks implement bfloat16."""
   dtypes = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
   if config.compute_dtype not in dtypes:
     raise ValueError(f"unknown compute_dtype {config.compute_dtype!r}; use 'float32' or "
                      "'bfloat16'.")
-  return dtypes[config.compute_dtype]
-
-
-def _check_float32(config, kind: str):
-  if config.compute_dtype != "float32":
+  if config.compute_dtype != "float32" and kind in ("mlp", "began"):
     raise ValueError(f"compute_dtype={config.compute_dtype!r} is implemented for the DCGAN "
                      f"networks only, not {kind!r}; use compute_dtype='float32' with it.")
+  return dtypes[config.compute_dtype]
 
 
 def _generator(config, data_shape) -> nn.Module:
@@ -57,8 +55,7 @@ def _generator(config, data_shape) -> nn.Module:
     raise ValueError(f"unknown generator {kind!r}; use one of {GENERATORS}.")
   if points and kind != "mlp":
     raise ValueError(f"2-D data needs generator='mlp', not {kind!r}.")
-  if kind in ("mlp", "began"):
-    _check_float32(config, kind)
+  dtype = _compute_dtype(config, kind)
   if kind == "mlp":
     return models.MLPGenerator(image_size=config.image_size, channels=config.channels,
                                width=config.width_g, nz=config.nz,
@@ -70,15 +67,14 @@ def _generator(config, data_shape) -> nn.Module:
                                width=config.width_g, batch_norm=kind == "dcgan",
                                n_extra_layers=config.n_extra_layers, nz=config.nz,
                                constant_filters=kind == "dcgan_constant",
-                               dtype=_compute_dtype(config))
+                               dtype=dtype)
 
 
 def _critic(config, data_shape) -> nn.Module:
   kind = config.critic
   if kind not in CRITICS:
     raise ValueError(f"unknown critic {kind!r}; use one of {CRITICS}.")
-  if kind in ("mlp", "began"):
-    _check_float32(config, kind)
+  dtype = _compute_dtype(config, kind)
   if data_shape == (2,) and kind == "began":  # BEGAN's autoencoder for points
     return began.MLPAutoencoderCritic(features=2, width=config.width_d)
   if data_shape == (2,) and kind != "mlp":
@@ -91,7 +87,7 @@ def _critic(config, data_shape) -> nn.Module:
   norm = {"dcgan": "batch", "dcgan_nobn": "none", "dcgan_layernorm": "layer"}[kind]
   return models.DCGANCritic(image_size=config.image_size, channels=config.channels,
                             width=config.width_d, norm=norm, n_extra_layers=config.n_extra_layers,
-                            dtype=_compute_dtype(config))
+                            dtype=dtype)
 
 
 def build(config, data_shape: tuple[int, ...]) -> Recipe:
