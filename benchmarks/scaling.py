@@ -6,7 +6,7 @@
 Each device count runs in its own process (`jax_num_cpu_devices` must be set before JAX starts;
 on a GPU or TPU machine the first N real devices are used). The iteration is `steps.train_step`
 jitted as `train.py` jits it: state replicated, the `[n_critic, B, ...]` real batches sharded
-along B, the state donated, the scan unrolled on CPU. Prints a table: steps/s (generator
+along B, the state donated. Prints a table: steps/s (generator
 iterations, each n_critic critic updates and one generator update) and images/s (real images the
 critic reads, n_critic * B per iteration), medians over timed windows of at most
 `train.SYNC_EVERY` iterations (the loop's bound on queued work, which simulated devices need),
@@ -65,8 +65,7 @@ def _measure(args) -> dict:
   real = np.random.default_rng(0).uniform(
       -1, 1, (args.n_critic, args.batch_size, *shape)).astype(np.float32)
   real = parallel.global_batch(real, batches)
-  unroll = True if jax.default_backend() == "cpu" else 1
-  step = jax.jit(functools.partial(steps.train_step, unroll=unroll),
+  step = jax.jit(steps.train_step,
                  in_shardings=(repl, batches, repl, repl), out_shardings=(repl, repl),
                  donate_argnums=0, compiler_options=compile_options.step_compiler_options())
   key, first = jax.random.key(1), jnp.int32(0)

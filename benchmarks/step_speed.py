@@ -69,9 +69,7 @@ def _jax_setup(args):
                                                 args.image_size, 3), minval=-1.0, maxval=1.0)
   jit = functools.partial(jax.jit, donate_argnums=0,
                           compiler_options=compile_options.step_compiler_options())
-  # As train.py: critic steps unrolled on CPU (XLA:CPU runs convolutions slowly in a loop).
-  unroll = True if jax.default_backend() == "cpu" else 1
-  iteration = jit(functools.partial(steps.train_step, unroll=unroll))
+  iteration = jit(steps.train_step)  # as train.py: the critic steps in a rolled scan
   critic_step = jit(steps.critic_step)
   generator_step = jit(steps.generator_step, static_argnums=2)
   return iteration, critic_step, generator_step, state, real, jax.random.key(2)

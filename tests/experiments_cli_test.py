@@ -80,8 +80,8 @@ def test_a_checkpoint_of_another_architecture_is_refused_and_left_alone(capsys, 
     (3, "step 2 in {workdir}/checkpoints"), (1, "none yet")])
 def test_a_non_finite_loss_stops_with_the_step_and_last_good_checkpoint(
     first_bad_step, where, capsys, tmp_path, monkeypatch):
-  def diverging_train_step(state, real, key, first, *, unroll, loss):
-    del real, key, first, unroll, loss
+  def diverging_train_step(state, real, key, first, *, loss):
+    del real, key, first, loss
     generator = state.generator.replace(step=state.generator.step + 1)
     w = jnp.where(generator.step >= first_bad_step, jnp.nan, 0.5)
     return state.replace(generator=generator), {"wasserstein_estimate": w, "critic_loss": -w,

@@ -1,6 +1,7 @@
 """The fast layers compute PyTorch's convolutions and transposed convolutions, values and gradients
 (to any order) and hold the same parameters as the flax layers they replace."""
 import functools
+import re
 
 import flax.linen as nn
 from hypothesis import given
@@ -11,7 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wgan_jax import layers
+from experiments.configs import base
+from wgan_jax import compile_options, layers, recipe, steps
 
 _ATOL = 1e-4  # float32, sums of up to 4 * 16 * C products of unit-scale numbers.
 
@@ -157,3 +159,95 @@ def test_project_other_sizes_equal_flax_and_reject_spatial_input():
   np.testing.assert_allclose(y, y_ref, atol=_ATOL, rtol=0)
   with pytest.raises(ValueError, match="1, 1, C"):
     layers.ProjectToSquare(3).init(jax.random.key(0), jnp.zeros((1, 2, 2, 3)))
+
+
+_CONV_CASES = [(3, 1, 1, True), (3, 2, 1, True), (3, 1, 1, False), (5, 2, 2, False)]
+
+
+@pytest.mark.parametrize("size,stride,padding,use_bias", _CONV_CASES)
+@settings(max_examples=5)  # every new shape compiles
+@given(shape=shapes, seed=st.integers(0, 2**16))
+def test_conv_forward_and_gradients_equal_flax_conv(size, stride, padding, use_bias, shape, seed):
+  batch, h, w, channels, features = shape
+  h, w = h + size, w + size  # at least one output position
+  x, kernel = _arrays(seed, batch, (h, w), channels, features, size)
+  params = {"kernel": kernel.transpose(0, 1, 3, 2)}  # [K, K, C, F]
+  if use_bias:
+    params["bias"] = np.random.default_rng(seed + 2).normal(size=features).astype(np.float32)
+  fast = layers.Conv(features, size, stride, padding, use_bias)
+  reference = nn.Conv(features, (size, size), stride, ((padding, padding),) * 2, use_bias=use_bias)
+  y, fast_vjp = jax.vjp(lambda x, p: fast.apply({"params": p}, x), x, params)
+  y_ref, reference_vjp = jax.vjp(lambda x, p: reference.apply({"params": p}, x), x, params)
+  np.testing.assert_allclose(y, y_ref, atol=_ATOL, rtol=0)
+  cotangent = np.random.default_rng(seed + 1).normal(size=y.shape).astype(np.float32)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=_ATOL, rtol=0),
+               fast_vjp(cotangent), reference_vjp(cotangent))
+
+
+def test_conv_second_order_matches_flax():
+  rng = np.random.default_rng(2)
+  x = rng.normal(size=(2, 7, 6, 3)).astype(np.float32)
+  kernel = rng.normal(size=(3, 3, 3, 2)).astype(np.float32)
+  reference = nn.Conv(2, (3, 3), (2, 2), ((1, 1), (1, 1)), use_bias=False)
+
+  def grad_norm(conv):
+    def f(k):
+      g = jax.grad(lambda x: jnp.sum(jnp.tanh(conv(x, k)) ** 2))(x)
+      return jnp.sum(g**2)
+    return jax.jit(jax.grad(f))(kernel)
+
+  np.testing.assert_allclose(
+      grad_norm(lambda x, k: layers.conv(x, k, 2, 1)),
+      grad_norm(lambda x, k: reference.apply({"params": {"kernel": k}}, x)), atol=1e-3, rtol=1e-5)
+
+
+def test_conv_is_a_drop_in_for_nn_conv_parameter_names_and_init():
+  class Net(nn.Module):
+    conv: type
+
+    @nn.compact
+    def __call__(self, x):
+      kwargs = {} if self.conv is layers.Conv else dict(padding=((1, 1), (1, 1)))
+      size = 3 if self.conv is layers.Conv else (3, 3)
+      return self.conv(4, size, **kwargs)(self.conv(5, size, **kwargs)(x))
+
+  x = jnp.zeros((1, 6, 6, 2))
+  params = Net(layers.Conv).init(jax.random.key(0), x)
+  params_ref = Net(nn.Conv).init(jax.random.key(0), x)
+  assert jax.tree.structure(params) == jax.tree.structure(params_ref)
+  jax.tree.map(np.testing.assert_array_equal, params, params_ref)
+
+
+@pytest.mark.parametrize("size", [4, 2])
+def test_conv_whole_square_equals_flax_valid_conv(size):
+  x, kernel = _arrays(4, 3, (size, size), 6, 1, size)
+  kernel = kernel.transpose(0, 1, 3, 2)  # [S, S, C, 1]
+  reference = nn.Conv(1, (size, size), padding="VALID", use_bias=False)
+  fast_fn = lambda x, k: layers.ConvWholeSquare(1).apply({"params": {"kernel": k}}, x)[:, None,
+                                                                                       None]
+  reference_fn = lambda x, k: reference.apply({"params": {"kernel": k}}, x)
+  y, fast_vjp = jax.vjp(fast_fn, x, kernel)
+  y_ref, reference_vjp = jax.vjp(reference_fn, x, kernel)
+  np.testing.assert_allclose(y, y_ref, atol=_ATOL, rtol=0)
+  for grad, grad_ref in zip(fast_vjp(np.ones_like(y)), reference_vjp(np.ones_like(y_ref))):
+    np.testing.assert_allclose(grad, grad_ref, atol=_ATOL, rtol=0)
+  params = layers.ConvWholeSquare(1).init(jax.random.key(0), x)
+  assert jax.tree.map(jnp.shape, params) == {"params": {"kernel": (size, size, 6, 1)}}
+  with pytest.raises(ValueError, match="square"):
+    layers.ConvWholeSquare(1).init(jax.random.key(0), jnp.zeros((1, 4, 3, 2)))
+
+
+@pytest.mark.parametrize("loss,overrides", [
+    ("wgan", dict(n_extra_layers=1)), ("wgan_gp", {}), ("began", {})])
+def test_every_convolution_in_a_rolled_training_step_is_in_library_layout(loss, overrides):
+  """XLA:CPU ran convolutions in other layouts inside a `lax.scan` body with a generic loop: one
+  64x64 DCGAN iteration took 176 s instead of 3.2 s."""
+  config = base.get_config(loss)
+  config.update(image_size=16, batch_size=4, **overrides)
+  r = recipe.build(config, (16, 16, 3))
+  state = jax.eval_shape(r.create_state, jax.random.key(0))
+  step = jax.jit(functools.partial(steps.train_step, loss=r.loss),
+                 compiler_options=compile_options.step_compiler_options("cpu"))
+  hlo = step.lower(state, jnp.zeros((2, 4, 16, 16, 3)), jax.random.key(1)).compile().as_text()
+  layouts = re.findall(r"convolution\(.*?dim_labels=([^,\s]+)", hlo)
+  assert layouts and set(layouts) == {"b01f_01io->b01f"}

@@ -27,8 +27,8 @@ WARMUP_STEPS = 2  # iterations of 100 critic updates before the regular 5, inste
 # "bn": batch norm in both nets; 2 warm-up and 2 regular iterations, in critic chunks of 2: the
 # warm-up's 100 updates run as 49 critic_steps(2) dispatches (more than the ~45 that deadlock
 # simulated devices without a sync) and a train_step(2), a regular iteration's 5 as
-# 2 x critic_steps(2) + train_step(1). "nobn": no batch norm, a constant n_critic of 5 (the CPU
-# default: one unrolled train_step(5) per iteration).
+# 2 x critic_steps(2) + train_step(1). "nobn": no batch norm, a constant n_critic of 5 (the
+# default: one train_step(5) per iteration).
 RUNS = {"bn": dict(generator="dcgan", critic="dcgan", critic_warmup=True, critic_chunk=2),
         "nobn": dict(generator="dcgan_nobn", critic="dcgan_nobn", critic_warmup=False,
                      critic_chunk=0)}

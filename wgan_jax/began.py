@@ -7,13 +7,11 @@ Convolutional nets: 3x3 convs with ELU, two per scale, stride-2 convs down, near
 no batch norm, an 8x8 smallest map and a dense embedding. `MLPAutoencoderCritic` is a small
 dense autoencoder for 2-D points (the tests' mixtures), used with `models.MLPGenerator`.
 """
-import functools
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-_conv = functools.partial(nn.Conv, kernel_size=(3, 3), padding=((1, 1), (1, 1)))
+from wgan_jax.layers import Conv
 
 
 def num_scales(image_size: int) -> int:
@@ -38,12 +36,12 @@ class Encoder(nn.Module):
   @nn.compact
   def __call__(self, x_BxSxSxC):
     scales = num_scales(self.image_size)
-    h = nn.elu(_conv(self.filters)(x_BxSxSxC))
+    h = nn.elu(Conv(self.filters)(x_BxSxSxC))
     for i in range(scales):
-      h = nn.elu(_conv(self.filters * (i + 1))(h))
-      h = nn.elu(_conv(self.filters * (i + 1))(h))
+      h = nn.elu(Conv(self.filters * (i + 1))(h))
+      h = nn.elu(Conv(self.filters * (i + 1))(h))
       if i < scales - 1:
-        h = nn.elu(_conv(self.filters * (i + 2), strides=(2, 2))(h))
+        h = nn.elu(Conv(self.filters * (i + 2), strides=2)(h))
     return nn.Dense(self.embedding)(h.reshape(h.shape[0], -1))
 
 
@@ -59,11 +57,11 @@ class Decoder(nn.Module):
     scales = num_scales(self.image_size)
     h = nn.Dense(8 * 8 * self.filters)(h_BxZ).reshape(h_BxZ.shape[0], 8, 8, self.filters)
     for i in range(scales):
-      h = nn.elu(_conv(self.filters)(h))
-      h = nn.elu(_conv(self.filters)(h))
+      h = nn.elu(Conv(self.filters)(h))
+      h = nn.elu(Conv(self.filters)(h))
       if i < scales - 1:
         h = jnp.repeat(jnp.repeat(h, 2, axis=1), 2, axis=2)
-    return _conv(self.channels)(h)
+    return Conv(self.channels)(h)
 
 
 class BEGANGenerator(nn.Module):

@@ -5,8 +5,10 @@ exact, parameter-for-parameter equals of `nn.Conv(features, (4, 4), (2, 2), ((1,
 use_bias=False)` and `nn.ConvTranspose(..., transpose_kernel=True, use_bias=False)`; only how XLA
 is asked to compute them differs. Each is the other's input gradient, so three primitives serve
 both: the stride-2 convolution (XLA's), its input gradient, which is the transposed convolution
-(`_conv_transpose`), and its kernel gradient (XLA's). Measured on XLA:CPU (2 cores, batch 64,
-the 64x64 DCGAN's layers; benchmarks/step_speed.py for the whole step):
+(`_conv_transpose`), and its kernel gradient (`_conv_kernel_grad`); each one's gradients are the
+other two, to any order. The same three, for any square kernel, stride and padding, make `Conv`,
+a drop-in for `nn.Conv` (the extra 3x3 layers, BEGAN's nets). Measured on XLA:CPU (2 cores, batch
+64, the 64x64 DCGAN's layers; benchmarks/step_speed.py for the whole step):
 - XLA computes a transposed convolution as an input-dilated convolution: 44-68 ms for the 8x8 and
   16x16 inputs (Eigen, as `compile_options` sets), against 21-26 ms for the same sums as stride-1
   2x2 convolutions per output parity, interleaved (`_conv_transpose`);
@@ -14,26 +16,48 @@ the 64x64 DCGAN's layers; benchmarks/step_speed.py for the whole step):
   8x8x256 -> 16x16x128 layer); the kernel gradient of the stride-2 convolution it transposes is
   the same sum and takes 38 ms;
 - the generator's first layer, a transposed convolution of a 1x1 input, is a matrix product
-  (forward + backward 4 ms as a product, 24 ms as a convolution).
+  (forward + backward 4 ms as a product, 24 ms as a convolution), and so is the critic's last;
+- inside a rolled `lax.scan` (the critic loop), XLA:CPU runs a convolution whose operands are not
+  in the layouts of its library convolution with a generic loop: the kernel gradients XLA derives
+  made one 64x64 DCGAN iteration take 176 s there, against 3.2 s with every convolution here
+  written in those layouts (and 3.2 s unrolled either way).
 """
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from jax.sharding import NamedSharding, PartitionSpec
 
 _NHWC = ("NHWC", "HWIO", "NHWC")
 _MAX_POSITIONS_FOR_FOUR = 64  # h * w up to which `_conv_transpose` runs four exact convolutions
 
 
-def _conv(x_BxHxWxC, kernel_4x4xCxF):
-  """`[B, H, W, C] -> [B, floor(H/2), floor(W/2), F]`: 4x4 windows at stride 2, padding 1."""
-  return jax.lax.conv_general_dilated(x_BxHxWxC, kernel_4x4xCxF, window_strides=(2, 2),
-                                      padding=((1, 1), (1, 1)), dimension_numbers=_NHWC)
+def _conv(x_BxHxWxC, kernel_KxKxCxF, stride, padding):
+  """`[B, H, W, C] -> [B, (H + 2 padding - K) // stride + 1, ..., F]`: XLA's convolution."""
+  return jax.lax.conv_general_dilated(x_BxHxWxC, kernel_KxKxCxF, (stride, stride),
+                                      ((padding, padding),) * 2, dimension_numbers=_NHWC)
 
 
-def _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF, kernel_4x4xCxF):
-  """`[4, 4, C, F]`: the gradient of `sum(_conv(x, kernel) * dy)` in `kernel`, which it does not
-  depend on; `kernel` gives the result's sharding (jit drops the unused forward convolution)."""
-  return jax.vjp(lambda kernel: _conv(x_BxHxWxC, kernel), kernel_4x4xCxF)[1](dy_BxhxwxF)[0]
+def _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF, size, stride, padding):
+  """`[K, K, C, F]` (K = `size`): the gradient of `sum(_conv(x, kernel) * dy)` in `kernel`.
+
+  `dk[ki, kj, c, f] = sum_{b, i, j} x[b, s i - p + ki, s j - p + kj, c] * dy[b, i, j, f]`: a
+  convolution of x as a batch of C maps of B features by dy as a kernel dilated by s. It is
+  written here in the layouts XLA:CPU's library convolution takes (input `[C, H, W, B]`, kernel
+  `[h, w, B, F]`); XLA's own gradient leaves that to a compiler pass, which skips a `lax.scan`'s
+  loop body, whose kernel gradients then ran ~50x slower.
+  """
+  _, height, width, _ = x_BxHxWxC.shape
+  _, h, w, _ = dy_BxhxwxF.shape
+  mesh = jax.typeof(x_BxHxWxC).sharding.mesh  # a sum over a sharded batch is replicated
+  replicated = None if mesh.empty else NamedSharding(mesh, PartitionSpec())
+  high = lambda n, out: size + stride * (out - 1) - n - padding  # negative: unused last rows
+  dk_CxKxKxF = jax.lax.conv_general_dilated(
+      x_BxHxWxC.transpose(3, 1, 2, 0), dy_BxhxwxF.transpose(1, 2, 0, 3), window_strides=(1, 1),
+      padding=((padding, high(height, h)), (padding, high(width, w))),
+      rhs_dilation=(stride, stride), dimension_numbers=_NHWC, out_sharding=replicated)
+  return dk_CxKxKxF.transpose(1, 2, 0, 3)
 
 
 def _interleave(parities_Bxhx2xwx2xC):
@@ -43,8 +67,9 @@ def _interleave(parities_Bxhx2xwx2xC):
   return parities_Bxhx2xwx2xC.reshape(b, h, 2, 2 * w, c).reshape(b, 2 * h, 2 * w, c)
 
 
-def _conv_transpose(y_BxhxwxF, kernel_4x4xCxF, height, width):
-  """The transpose of `_conv`: `[B, h, w, F] -> [B, height, width, C]` for `h = floor(height/2)`.
+def _conv_transpose_4x4_stride2(y_BxhxwxF, kernel_4x4xCxF, height, width):
+  """The transpose of the 4x4, stride-2, padding-1 `_conv`: `[B, h, w, F] -> [B, height, width,
+  C]` for `h = floor(height/2)`.
 
   `out[b, 2i - 1 + ki, 2j - 1 + kj, c] += y[b, i, j, f] * kernel[ki, kj, c, f]`, which is
   PyTorch's `conv_transpose2d(y, w, stride=2, padding=1)` with `w[f, c, ki, kj] = kernel[ki, kj,
@@ -73,35 +98,109 @@ def _conv_transpose(y_BxhxwxF, kernel_4x4xCxF, height, width):
   return out[:, 1:1 + height, 1:1 + width]
 
 
-@jax.custom_vjp
-def conv_4x4_stride2(x_BxHxWxC, kernel_4x4xCxF):
-  """PyTorch's `conv2d(x, w, stride=2, padding=1)` in NHWC, with a fast input gradient.
+def _conv_transpose(y_BxhxwxF, kernel_KxKxCxF, stride, padding, height, width):
+  """The transpose (input gradient) of `_conv`: `[B, h, w, F] -> [B, height, width, C]`.
+
+  The 4x4 stride-2 case by parities (`_conv_transpose_4x4_stride2`); any other as XLA computes
+  it, a convolution of `y` dilated by the stride with the flipped kernel, here with the kernel
+  laid out `[K, K, F, C]` for XLA:CPU's library convolution (see `_conv_kernel_grad`).
+  """
+  size = kernel_KxKxCxF.shape[0]
+  if (size, stride, padding) == (4, 2, 1):
+    return _conv_transpose_4x4_stride2(y_BxhxwxF, kernel_KxKxCxF, height, width)
+  _, h, w, _ = y_BxhxwxF.shape
+  high = lambda n, out: n - stride * (out - 1) - 1 + padding
+  return jax.lax.conv_general_dilated(
+      y_BxhxwxF, kernel_KxKxCxF[::-1, ::-1].transpose(0, 1, 3, 2), (1, 1),
+      ((size - 1 - padding, high(height, h)), (size - 1 - padding, high(width, w))),
+      lhs_dilation=(stride, stride), dimension_numbers=_NHWC)
+
+
+# The three primitives as custom VJPs whose gradients are each other: the sums are bilinear, and
+# `<g, conv(x, k)> = <transpose(g, k), x> = <kernel_grad(x, g), k>`. The forward rules call the
+# custom functions too, so that a gradient of a gradient (WGAN-GP's penalty) differentiates them
+# by these rules as well: derivatives of any order are these fast forms, in the layouts
+# `_conv_kernel_grad` describes.
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def conv(x_BxHxWxC, kernel_KxKxCxF, stride, padding):
+  """PyTorch's `conv2d(x, w, stride=stride, padding=padding)` in NHWC, with fast gradients.
 
   Args:
     x_BxHxWxC: input, `[B, H, W, C]`.
-    kernel_4x4xCxF: `[4, 4, C, F]`, the layout of `nn.Conv` (`w[f, c, ki, kj]` in PyTorch).
+    kernel_KxKxCxF: `[K, K, C, F]`, the layout of `nn.Conv` (`w[f, c, ki, kj]` in PyTorch).
+    stride, padding: ints, the same along both axes.
 
   Returns:
-    `[B, floor(H/2), floor(W/2), F]`, in the input's dtype. Reverse-mode differentiable to any
-    order (forward mode is not defined, as for any `jax.custom_vjp` function).
+    `[B, (H + 2 padding - K) // stride + 1, (W + ...) // stride + 1, F]`, in the input's dtype.
+    Reverse-mode differentiable to any order (forward mode is not defined, as for any
+    `jax.custom_vjp` function).
   """
-  return _conv(x_BxHxWxC, kernel_4x4xCxF)
+  return _conv(x_BxHxWxC, kernel_KxKxCxF, stride, padding)
 
 
-def _conv_forward(x_BxHxWxC, kernel_4x4xCxF):
-  return _conv(x_BxHxWxC, kernel_4x4xCxF), (x_BxHxWxC, kernel_4x4xCxF)
+def _conv_forward(x_BxHxWxC, kernel_KxKxCxF, stride, padding):
+  return conv(x_BxHxWxC, kernel_KxKxCxF, stride, padding), (x_BxHxWxC, kernel_KxKxCxF)
 
 
-def _conv_backward(residuals, dy_BxhxwxF):
-  x_BxHxWxC, kernel_4x4xCxF = residuals
-  dx_BxHxWxC = _conv_transpose(dy_BxhxwxF, kernel_4x4xCxF, *x_BxHxWxC.shape[1:3])
-  return dx_BxHxWxC, _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF, kernel_4x4xCxF)
+def _conv_backward(stride, padding, residuals, g_BxhxwxF):
+  x_BxHxWxC, kernel_KxKxCxF = residuals
+  return (_transpose(g_BxhxwxF, kernel_KxKxCxF, stride, padding, *x_BxHxWxC.shape[1:3]),
+          _kernel_grad(x_BxHxWxC, g_BxhxwxF, kernel_KxKxCxF.shape[0], stride, padding))
 
 
-conv_4x4_stride2.defvjp(_conv_forward, _conv_backward)
+conv.defvjp(_conv_forward, _conv_backward)
 
 
-@jax.custom_vjp
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5))
+def _transpose(y_BxhxwxF, kernel_KxKxCxF, stride, padding, height, width):
+  """`_conv_transpose` with the gradients of `conv`'s family."""
+  return _conv_transpose(y_BxhxwxF, kernel_KxKxCxF, stride, padding, height, width)
+
+
+def _transpose_forward(y_BxhxwxF, kernel_KxKxCxF, stride, padding, height, width):
+  return (_transpose(y_BxhxwxF, kernel_KxKxCxF, stride, padding, height, width),
+          (y_BxhxwxF, kernel_KxKxCxF))
+
+
+def _transpose_backward(stride, padding, height, width, residuals, g_BxHxWxC):
+  del height, width
+  y_BxhxwxF, kernel_KxKxCxF = residuals
+  return (conv(g_BxHxWxC, kernel_KxKxCxF, stride, padding),
+          _kernel_grad(g_BxHxWxC, y_BxhxwxF, kernel_KxKxCxF.shape[0], stride, padding))
+
+
+_transpose.defvjp(_transpose_forward, _transpose_backward)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def _kernel_grad(x_BxHxWxC, dy_BxhxwxF, size, stride, padding):
+  """`_conv_kernel_grad` with the gradients of `conv`'s family."""
+  return _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF, size, stride, padding)
+
+
+def _kernel_grad_forward(x_BxHxWxC, dy_BxhxwxF, size, stride, padding):
+  return _kernel_grad(x_BxHxWxC, dy_BxhxwxF, size, stride, padding), (x_BxHxWxC, dy_BxhxwxF)
+
+
+def _kernel_grad_backward(size, stride, padding, residuals, g_KxKxCxF):
+  del size
+  x_BxHxWxC, dy_BxhxwxF = residuals
+  return (_transpose(dy_BxhxwxF, g_KxKxCxF, stride, padding, *x_BxHxWxC.shape[1:3]),
+          conv(x_BxHxWxC, g_KxKxCxF, stride, padding))
+
+
+_kernel_grad.defvjp(_kernel_grad_forward, _kernel_grad_backward)
+
+
+def conv_4x4_stride2(x_BxHxWxC, kernel_4x4xCxF):
+  """PyTorch's `conv2d(x, w, stride=2, padding=1)` with a 4x4 kernel: `conv`, whose input
+  gradient is `conv_transpose_4x4_stride2`'s fast form. `[B, H, W, C] -> [B, floor(H/2),
+  floor(W/2), F]`."""
+  return conv(x_BxHxWxC, kernel_4x4xCxF, 2, 1)
+
+
 def conv_transpose_4x4_stride2(x_BxHxWxC, kernel_4x4xFxC):
   """PyTorch's `conv_transpose2d(x, w, stride=2, padding=1)` in NHWC, fast both ways.
 
@@ -116,20 +215,36 @@ def conv_transpose_4x4_stride2(x_BxHxWxC, kernel_4x4xFxC):
   Returns:
     `[B, 2H, 2W, F]`, in the input's dtype. Reverse-mode differentiable to any order.
   """
-  return _conv_transpose(x_BxHxWxC, kernel_4x4xFxC, 2 * x_BxHxWxC.shape[1], 2 * x_BxHxWxC.shape[2])
+  return _transpose(x_BxHxWxC, kernel_4x4xFxC, 2, 1, 2 * x_BxHxWxC.shape[1],
+                    2 * x_BxHxWxC.shape[2])
 
 
-def _conv_transpose_forward(x_BxHxWxC, kernel_4x4xFxC):
-  return conv_transpose_4x4_stride2(x_BxHxWxC, kernel_4x4xFxC), (x_BxHxWxC, kernel_4x4xFxC)
+class Conv(nn.Module):
+  """PyTorch's `Conv2d(in, features, kernel_size, stride, padding)`, square, through `conv`.
 
+  Maps `[B, H, W, C]` to `[B, (H + 2 padding - K) // strides + 1, ..., features]` in the input's
+  dtype. Parameters `kernel` (`[K, K, C, features]`) and `bias` (`[features]`, if `use_bias`)
+  with the names, shapes and default initialisers of `nn.Conv(features, (K, K), strides,
+  ((padding, padding),) * 2)`, and auto-named `Conv_i` as it is: a drop-in for it whose gradients
+  run at library speed inside a `lax.scan` on XLA:CPU.
+  """
+  features: int
+  kernel_size: int = 3
+  strides: int = 1
+  padding: int = 1
+  use_bias: bool = True
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+  bias_init: nn.initializers.Initializer = nn.initializers.zeros
 
-def _conv_transpose_backward(residuals, dy_Bx2Hx2WxF):
-  x_BxHxWxC, kernel_4x4xFxC = residuals
-  dkernel = _conv_kernel_grad(dy_Bx2Hx2WxF, x_BxHxWxC, kernel_4x4xFxC)
-  return _conv(dy_Bx2Hx2WxF, kernel_4x4xFxC), dkernel
-
-
-conv_transpose_4x4_stride2.defvjp(_conv_transpose_forward, _conv_transpose_backward)
+  @nn.compact
+  def __call__(self, x_BxHxWxC):
+    k = self.kernel_size
+    kernel = self.param("kernel", self.kernel_init, (k, k, x_BxHxWxC.shape[-1], self.features))
+    y = conv(x_BxHxWxC, kernel.astype(x_BxHxWxC.dtype), self.strides, self.padding)
+    if self.use_bias:
+      bias = self.param("bias", self.bias_init, (self.features,))
+      y = y + bias.astype(y.dtype)[None, None, None]
+    return y
 
 
 class Conv4x4Stride2(nn.Module):
@@ -185,3 +300,26 @@ class ProjectToSquare(nn.Module):
     kernel = self.param("kernel", self.kernel_init,
                         (self.size, self.size, self.features, z_Bx1x1xC.shape[-1]))
     return jnp.einsum("bxyc,ijfc->bijf", z_Bx1x1xC, kernel.astype(z_Bx1x1xC.dtype))
+
+
+class ConvWholeSquare(nn.Module):
+  """PyTorch's `Conv2d(in, features, size, stride=1, padding=0, bias=False)` on a size x size input.
+
+  The DCGAN critic's last layer (size 4 at the official image sizes), computed as the matrix
+  product it is: `out[b, f] = sum_{i, j, c} x[b, i, j, c] * kernel[i, j, c, f]`. Maps `[B, size,
+  size, C]` to `[B, features]`. Parameter: `kernel`, shape `[size, size, C, features]`, as
+  `nn.Conv(features, (size, size), padding="VALID", use_bias=False)` holds it. As a convolution,
+  XLA:CPU left its gradients inside a `lax.scan` loop body in layouts its library convolution
+  does not take, and ran them far slower.
+  """
+  features: int
+  kernel_init: nn.initializers.Initializer = nn.initializers.normal(0.02)
+
+  @nn.compact
+  def __call__(self, x_BxSxSxC):
+    _, height, width, c = x_BxSxSxC.shape
+    if height != width:
+      raise ValueError(f"ConvWholeSquare expects a square [B, S, S, C] input, got "
+                       f"{x_BxSxSxC.shape}.")
+    kernel = self.param("kernel", self.kernel_init, (height, width, c, self.features))
+    return jnp.einsum("bijc,ijcf->bf", x_BxSxSxC, kernel.astype(x_BxSxSxC.dtype))

@@ -18,7 +18,8 @@ import jax
 import jax.numpy as jnp
 
 from wgan_jax import batch_norm
-from wgan_jax.layers import Conv4x4Stride2, ConvTranspose4x4Stride2, ProjectToSquare
+from wgan_jax.layers import (Conv, Conv4x4Stride2, ConvTranspose4x4Stride2, ConvWholeSquare,
+                             ProjectToSquare)
 
 conv_init = nn.initializers.normal(0.02)
 
@@ -110,18 +111,17 @@ class DCGANCritic(nn.Module):
                        f"{self.channels}], got {x_BxHxWxC.shape}")
     # Conv_0, Conv_1, ... in order, as nn.Conv alone would be named: the same parameter paths.
     convs = (f"Conv_{i}" for i in itertools.count())
-    conv = functools.partial(nn.Conv, use_bias=False, kernel_init=conv_init, dtype=self.dtype)
     down = lambda features: Conv4x4Stride2(features, kernel_init=conv_init, name=next(convs))
     norm = _critic_norm(self.norm or ("batch" if self.batch_norm else "none"), self.dtype)
     act = lambda h: nn.leaky_relu(h, 0.2)
     h = act(down(self.width)(x_BxHxWxC.astype(self.dtype)))
     size, features, last = self.image_size // 2, self.width, base_size(self.image_size)
     for _ in range(self.n_extra_layers):
-      h = act(norm()(conv(features, (3, 3), (1, 1), ((1, 1), (1, 1)), name=next(convs))(h)))
+      h = act(norm()(Conv(features, use_bias=False, kernel_init=conv_init, name=next(convs))(h)))
     while size > last:
       features, size = features * 2, size // 2
       h = act(norm()(down(features)(h)))
-    return conv(1, (last, last), (1, 1), "VALID", name=next(convs))(h).reshape(-1).astype(
+    return ConvWholeSquare(1, kernel_init=conv_init, name=next(convs))(h).reshape(-1).astype(
         jnp.float32)
 
 
@@ -169,8 +169,7 @@ class DCGANGenerator(nn.Module):
       h = nn.relu(norm()(ConvTranspose4x4Stride2(features, kernel_init=conv_init)(h)))
       size *= 2
     for _ in range(self.n_extra_layers):
-      h = nn.Conv(features, (3, 3), padding=((1, 1), (1, 1)), use_bias=False,
-                  kernel_init=conv_init, dtype=self.dtype)(h)
+      h = Conv(features, use_bias=False, kernel_init=conv_init)(h)
       h = nn.relu(norm()(h))
     return jnp.tanh(ConvTranspose4x4Stride2(self.channels, kernel_init=conv_init)(h).astype(
         jnp.float32))

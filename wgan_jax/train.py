@@ -64,30 +64,26 @@ def _check_workdir(workdir: str):
                      "can write to.") from None
 
 
-def _critic_chunk(config, n_critic: int) -> int | None:
-  """Critic updates per compiled scan. XLA:CPU runs convolution gradients ~20x slower inside a
-  rolled loop, so there long iterations run as unrolled chunks of n_critic; elsewhere, one scan."""
-  if config.critic_chunk:
-    return config.critic_chunk
-  return n_critic if jax.default_backend() == "cpu" else None
+def _critic_chunk(config) -> int | None:
+  """Critic updates per compiled call (`config.critic_chunk`); None: each generator iteration is
+  one rolled scan."""
+  return config.critic_chunk or None
 
 
 def make_iteration(r: recipe.Recipe, *, chunk: int | None, put=lambda x: x, **jit_kwargs):
   """One generator iteration as the host dispatches it: `iterate(state, real_NxBx..., key) ->
   (state, metrics)`.
 
-  With `chunk`, an iteration of more than `chunk` critic updates runs as unrolled `critic_steps`
-  chunks, then a `train_step` of the rest (each compiled once per shape; bit-identical to one
-  scan), blocking every SYNC_EVERY chunks; without, it is one rolled scan. `put` places a host
-  batch (e.g. as a global sharded array); `jit_kwargs` go to `jax.jit` (shardings, donation;
-  `compiler_options` defaults to `compile_options.step_compiler_options()`).
+  Without `chunk`, an iteration is one rolled scan of its critic updates and the generator
+  update. With it, an iteration of more than `chunk` critic updates runs as `critic_steps` chunks,
+  then a `train_step` of the rest (each compiled once per shape; bit-identical to one scan),
+  blocking every SYNC_EVERY chunks. `put` places a host batch (e.g. as a global sharded array);
+  `jit_kwargs` go to `jax.jit` (shardings, donation; `compiler_options` defaults to
+  `compile_options.step_compiler_options()`).
   """
-  unroll = True if chunk else 1
   jit_kwargs = {"compiler_options": compile_options.step_compiler_options(), **jit_kwargs}
-  train_step = jax.jit(functools.partial(steps.train_step, unroll=unroll, loss=r.loss),
-                       **jit_kwargs)
-  critic_steps = jax.jit(functools.partial(steps.critic_steps, unroll=unroll, loss=r.loss),
-                         **jit_kwargs)
+  train_step = jax.jit(functools.partial(steps.train_step, loss=r.loss), **jit_kwargs)
+  critic_steps = jax.jit(functools.partial(steps.critic_steps, loss=r.loss), **jit_kwargs)
 
   def iterate(state, real, key):
     first = 0
@@ -136,7 +132,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
 
   start = int(state.step)
   iterate = make_iteration(
-      r, chunk=_critic_chunk(config, config.n_critic),
+      r, chunk=_critic_chunk(config),
       put=lambda x: parallel.global_batch(x, batches_sharding),
       in_shardings=(repl, batches_sharding, repl, repl), out_shardings=(repl, repl),
       donate_argnums=0)

@@ -49,6 +49,6 @@ def get_config(loss: str = "wgan") -> ml_collections.ConfigDict:
   c.checkpoint_every = 1000
   c.keep_checkpoints = 3
   c.num_samples = 64            # images in each sample grid (one fixed noise batch)
-  # Execution: 0 = automatic (on CPU, long critic loops run as unrolled chunks of n_critic)
+  # Execution: critic updates per compiled call; 0 = each generator iteration as one scan
   c.critic_chunk = 0
   return c

@@ -1,7 +1,7 @@
 """One image run of the report: train a config on the digits and score the generator as it learns.
 
-The loop is `train.py`'s (`train.make_iteration`: warm-up iterations run as unrolled chunks of
-n_critic), without checkpoints and logs, plus a quality score
+The loop is `train.py`'s (`train.make_iteration`: each generator iteration one compiled scan),
+without checkpoints and logs, plus a quality score
 of a fixed noise batch every `eval_every` generator steps, so the estimate and the quality are
 measured at the same steps in one process.
 """
@@ -58,8 +58,7 @@ def train_digits(config, scorer, *, eval_every: int, num_eval_images: int) -> Di
   root_key = jax.random.key(config.seed)
   init_key, run_key, sample_key = (jax.random.fold_in(root_key, i) for i in range(3))
   state = jax.jit(r.create_state)(init_key)
-  # XLA:CPU: unrolled chunks of n_critic, as train.py does on CPU.
-  iterate = train.make_iteration(r, chunk=config.n_critic, donate_argnums=0)
+  iterate = train.make_iteration(r, chunk=None, donate_argnums=0)
   sample = jax.jit(lambda g, z: steps.apply_player(g, g.params, z)[0])
   z_fixed = steps.sample_noise(sample_key, num_eval_images, config.nz, r.loss.noise_prior)
   estimate_name = "js_estimate" if config.loss == "gan" else "wasserstein_estimate"
