@@ -37,7 +37,7 @@ def test_initial_critic_params_are_in_the_box():
 
 def test_scan_equals_python_loop_of_critic_steps():
   s0, real, key = tiny_state(), real_batches(3), jax.random.key(7)
-  scanned, metrics = jax.jit(lambda s: steps.critic_steps(s, real, key, unroll=True))(s0)
+  scanned, metrics = jax.jit(lambda s: steps.critic_steps(s, real, key))(s0)
   critic_root, _ = jax.random.split(jax.random.fold_in(key, s0.step))
   looped, losses = s0, []
   for i in range(3):
@@ -51,9 +51,9 @@ def test_scan_equals_python_loop_of_critic_steps():
 
 def test_chunks_give_the_same_iteration_as_one_scan():
   s0, real, key = tiny_state(), real_batches(4), jax.random.key(3)
-  train = jax.jit(lambda s, r, f: steps.train_step(s, r, key, f, unroll=True))
+  train = jax.jit(lambda s, r, f: steps.train_step(s, r, key, f))
   whole, m_whole = train(s0, real, jnp.asarray(0))
-  part, _ = jax.jit(lambda s: steps.critic_steps(s, real[:2], key, unroll=True))(s0)
+  part, _ = jax.jit(lambda s: steps.critic_steps(s, real[:2], key))(s0)
   part, m_part = train(part, real[2:], jnp.asarray(2))
   assert_trees_close(whole.generator.params, part.generator.params)
   assert_trees_close(whole.critic.params, part.critic.params)
@@ -68,7 +68,7 @@ def test_every_critic_param_stays_in_the_box(batch_norm, dtype):
   # A huge learning rate pushes every parameter hard against the box.
   s = s.replace(critic=s.critic.replace(tx=optim.make_optimizer("rmsprop", 1.0, clip_value=C)))
   s = s.replace(critic=s.critic.replace(opt_state=s.critic.tx.init(s.critic.params)))
-  step = jax.jit(lambda s, r: steps.train_step(s, r, jax.random.key(0), unroll=True))
+  step = jax.jit(lambda s, r: steps.train_step(s, r, jax.random.key(0)))
   for i in range(3):
     s, _ = step(s, real_batches(2, seed=i))
   assert {x.dtype for x in jax.tree.leaves((s.critic.params, s.generator.params))} == {
@@ -90,7 +90,7 @@ def test_generator_step_leaves_the_critic_untouched():
 
 def test_same_seed_same_run_and_other_seed_differs():
   s0, real = tiny_state(), real_batches(2)
-  step = jax.jit(lambda key: steps.train_step(s0, real, key, unroll=True)[1]["generator_loss"])
+  step = jax.jit(lambda key: steps.train_step(s0, real, key)[1]["generator_loss"])
   assert float(step(jax.random.key(5))) == float(step(jax.random.key(5)))
   assert float(step(jax.random.key(5))) != float(step(jax.random.key(6)))
 
@@ -105,7 +105,7 @@ GOLDEN = {"critic_loss": 1.0929598e-05, "critic_real": -1.5193693e-05, "critic_f
 
 
 def test_golden_values_of_one_train_step():
-  s, m = jax.jit(lambda s: steps.train_step(s, real_batches(5), jax.random.key(0), unroll=True))(
+  s, m = jax.jit(lambda s: steps.train_step(s, real_batches(5), jax.random.key(0)))(
       tiny_state())
   param_sum = lambda p: float(sum(jnp.sum(x) for x in jax.tree.leaves(p)))
   got = {**{k: float(v) for k, v in m.items()}, "generator_param_sum": param_sum(s.generator.params),
@@ -124,7 +124,7 @@ def test_wgan_learns_a_2d_mixture():
       critic=models.MLPCritic(width=128), generator_tx=optim.make_optimizer("rmsprop", 1e-3),
       critic_tx=optim.make_optimizer("rmsprop", 1e-3, clip_value=0.1), data_shape=(2,), nz=2,
       clip_value=0.1)
-  step = jax.jit(lambda s, r: steps.train_step(s, r, jax.random.key(1), unroll=True))
+  step = jax.jit(lambda s, r: steps.train_step(s, r, jax.random.key(1)))
   z = jax.random.normal(jax.random.key(9), (1000, 2))
 
   def distance_to_modes(s):
