@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from experiments.configs import base
-from wgan_jax import compile_options, layers, recipe, steps
+from wgan_jax import compile_options, convolutions, layers, recipe, steps
 
 _ATOL = 1e-4  # float32, sums of up to 4 * 16 * C products of unit-scale numbers.
 
@@ -52,10 +52,12 @@ def _reference_conv(features):
   return nn.Conv(features, (4, 4), (2, 2), ((1, 1), (1, 1)), use_bias=False)
 
 
+_CONV_4X4_STRIDE2 = functools.partial(layers.Conv, kernel_size=4, strides=2, padding=1,
+                                      use_bias=False)
 _CASES = [  # (fast module, reference module, input shape without batch)
     (layers.ConvTranspose4x4Stride2, _reference_stride2, None),
     (layers.ProjectToSquare, _reference_project, (1, 1)),
-    (layers.Conv4x4Stride2, _reference_conv, None),
+    (_CONV_4X4_STRIDE2, _reference_conv, None),
 ]
 
 
@@ -76,7 +78,7 @@ shapes = st.tuples(st.integers(1, 3), st.integers(2, 11), st.integers(2, 11), st
 def test_forward_and_gradients_equal_flax_conv_transpose(fast, reference, hw, shape, seed):
   batch, h, w, channels, features = shape
   x, kernel = _arrays(seed, batch, hw or (h, w), channels, features)
-  if fast is layers.Conv4x4Stride2:
+  if fast is _CONV_4X4_STRIDE2:
     kernel = kernel.transpose(0, 1, 3, 2)  # [4, 4, C, F], as nn.Conv holds it
   fast_fn = lambda x, k: fast(features).apply({"params": {"kernel": k}}, x)
   reference_fn = lambda x, k: reference(features).apply({"params": {"kernel": k}}, x)
@@ -111,7 +113,7 @@ def test_parameter_tree_identical_to_flax(fast, reference, hw):
   params_ref = reference(5).clone(kernel_init=init).init(key, x)
   assert jax.tree.structure(params) == jax.tree.structure(params_ref)
   jax.tree.map(np.testing.assert_array_equal, params, params_ref)
-  assert params["params"]["kernel"].shape == ((4, 4, 6, 5) if fast is layers.Conv4x4Stride2
+  assert params["params"]["kernel"].shape == ((4, 4, 6, 5) if fast is _CONV_4X4_STRIDE2
                                               else (4, 4, 5, 6))
 
 
@@ -122,8 +124,8 @@ def test_default_init_is_dcgan_normal():
 
 
 @pytest.mark.parametrize("fast,reference,kernel_shape", [
-    (layers.conv_transpose_4x4_stride2, _reference_stride2, (4, 4, 2, 3)),
-    (layers.conv_4x4_stride2, _reference_conv, (4, 4, 3, 2)),
+    (convolutions.conv_transpose_4x4_stride2, _reference_stride2, (4, 4, 2, 3)),
+    (lambda x, k: convolutions.conv(x, k, 2, 1), _reference_conv, (4, 4, 3, 2)),
 ])
 def test_jitted_second_order_reverse_mode_matches_reference(fast, reference, kernel_shape):
   """The custom VJPs are themselves differentiable, twice: a gradient penalty (WGAN-GP) takes
@@ -197,7 +199,7 @@ def test_conv_second_order_matches_flax():
     return jax.jit(jax.grad(f))(kernel)
 
   np.testing.assert_allclose(
-      grad_norm(lambda x, k: layers.conv(x, k, 2, 1)),
+      grad_norm(lambda x, k: convolutions.conv(x, k, 2, 1)),
       grad_norm(lambda x, k: reference.apply({"params": {"kernel": k}}, x)), atol=1e-3, rtol=1e-5)
 
 

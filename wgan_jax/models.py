@@ -18,8 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from wgan_jax import batch_norm
-from wgan_jax.layers import (Conv, Conv4x4Stride2, ConvTranspose4x4Stride2, ConvWholeSquare,
-                             ProjectToSquare)
+from wgan_jax.layers import Conv, ConvTranspose4x4Stride2, ConvWholeSquare, ProjectToSquare
 
 conv_init = nn.initializers.normal(0.02)
 
@@ -111,7 +110,8 @@ class DCGANCritic(nn.Module):
                        f"{self.channels}], got {x_BxHxWxC.shape}")
     # Conv_0, Conv_1, ... in order, as nn.Conv alone would be named: the same parameter paths.
     convs = (f"Conv_{i}" for i in itertools.count())
-    down = lambda features: Conv4x4Stride2(features, kernel_init=conv_init, name=next(convs))
+    down = lambda features: Conv(features, 4, 2, 1, use_bias=False, kernel_init=conv_init,
+                                 name=next(convs))
     norm = _critic_norm(self.norm or ("batch" if self.batch_norm else "none"), self.dtype)
     act = lambda h: nn.leaky_relu(h, 0.2)
     h = act(down(self.width)(x_BxHxWxC.astype(self.dtype)))

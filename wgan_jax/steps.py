@@ -147,7 +147,7 @@ def critic_steps(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, fir
     first: index, within this generator iteration, of the first critic update here (an int or a
       scalar int array; an array does not recompile when it changes).
     unroll: `lax.scan`'s unroll. Rolled (1) compiles in about half the time; the steps run as
-      fast either way, on XLA:CPU too, with `layers`' convolutions.
+      fast either way, on XLA:CPU too, with `convolutions`' forms.
     loss: the objective (static: pass it with `functools.partial` or `static_argnames`).
 
   Returns:

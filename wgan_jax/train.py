@@ -64,12 +64,6 @@ def _check_workdir(workdir: str):
                      "can write to.") from None
 
 
-def _critic_chunk(config) -> int | None:
-  """Critic updates per compiled call (`config.critic_chunk`); None: each generator iteration is
-  one rolled scan."""
-  return config.critic_chunk or None
-
-
 def make_iteration(r: recipe.Recipe, *, chunk: int | None, put=lambda x: x, **jit_kwargs):
   """One generator iteration as the host dispatches it: `iterate(state, real_NxBx..., key) ->
   (state, metrics)`.
@@ -132,7 +126,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
 
   start = int(state.step)
   iterate = make_iteration(
-      r, chunk=_critic_chunk(config),
+      r, chunk=config.critic_chunk or None,
       put=lambda x: parallel.global_batch(x, batches_sharding),
       in_shardings=(repl, batches_sharding, repl, repl), out_shardings=(repl, repl),
       donate_argnums=0)
