@@ -69,7 +69,7 @@ class WGAN:
     self.optG = torch.optim.RMSprop(self.netG.parameters(), lr=lr)
     self._clamp()
     if compile:
-      self.netG, self.netD = torch.compile(self.netG), torch.compile(self.netD)
+      self.netG, self.netD = (torch.compile(net, dynamic=False) for net in (self.netG, self.netD))
 
   def _clamp(self):
     with torch.no_grad():
