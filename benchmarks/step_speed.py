@@ -146,6 +146,7 @@ def main():
   if "peak_bytes_in_use" in jax_stats and device.startswith("cuda"):
     print(f"peak device memory: jax {jax_stats['peak_bytes_in_use'] / 2**30:.2f} GiB, torch "
           f"{torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
+  print("paired ratios jax/torch, sorted: " + " ".join(f"{r:.2f}" for r in sorted(times["ratio"])))
   print(f"ratio jax/torch: {med['ratio']:.2f}")
 
 
