@@ -7,6 +7,8 @@ step, the batch-norm check on a sharded batch and the message of a refused batch
 count must be set before JAX starts, hence a process per count.
 With `--processes P --process-id I --port PORT` it is process I of a P-process job on this machine
 (JAX's CPU collectives over gloo), each process with N devices and its own slice of every batch.
+Every process inherits the suite's XLA_FLAGS (`conftest.py`: fast compilation), so every device
+count compiles under the same flags.
 """
 import argparse
 import collections
@@ -20,9 +22,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-# Cuts XLA:CPU's compile time, which dominates these tiny runs (1.4-3x here); every device count
-# runs under the same flags.
-FAST_COMPILE = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
 WARMUP_STEPS = 2  # iterations of 100 critic updates before the regular 5, instead of 25
 # "bn": batch norm in both nets; 2 warm-up and 2 regular iterations, in critic chunks of 2: the
 # warm-up's 100 updates run as 49 critic_steps(2) dispatches (more than the ~45 that deadlock
@@ -157,7 +156,6 @@ def main():
   parser.add_argument("--process-id", type=int, default=0)
   parser.add_argument("--port", type=int, default=0, help="the coordinator's port on localhost")
   args = parser.parse_args()
-  os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {FAST_COMPILE}"
   if args.processes > 1:  # read by parallel.maybe_initialize_distributed in train_and_evaluate
     os.environ.update(JAX_COORDINATOR_ADDRESS=f"localhost:{args.port}",
                       JAX_NUM_PROCESSES=str(args.processes), JAX_PROCESS_ID=str(args.process_id))
