@@ -38,9 +38,11 @@ def _parse():
 
 def layer_shapes(image_size, width, channels=3):
   """`(H, C, F)` of the DCGAN critic's 4x4 stride-2 layers, `[B, H, H, C] -> [B, H/2, H/2, F]`,
-  from the image down to the 4x4 map."""
+  from the image down to the smallest map (`models.base_size`: 4x4 at the official sizes)."""
+  from wgan_jax import models
+
   shapes, size, c, f = [], image_size, channels, width
-  while size > 4:
+  while size > models.base_size(image_size):
     shapes.append((size, c, f))
     size, c, f = size // 2, f, 2 * f
   return shapes
