@@ -1,5 +1,4 @@
-"""The one exception type of the data package."""
+"""The data package's exception type (defined with the others in `wgan_jax.errors`)."""
+from wgan_jax.errors import DataError
 
-
-class DataError(ValueError):
-  """Bad data input: the message is one line naming the problem and the fix."""
+__all__ = ["DataError"]
