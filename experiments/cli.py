@@ -1,14 +1,18 @@
-"""What every entry point shares: the `--config.FIELD` and `--workdir` flags, one-line errors on
-stderr and the exit codes.
+"""What every entry point shares: the `--config.FIELD` and `--workdir` flags, the method switch
+`--config.loss=NAME`, one-line errors on stderr and the exit codes.
 
-Exit codes: 0 done; 1 training diverged (a non-finite loss); 2 bad input (flags, config, workdir,
-data, a checkpoint of another architecture); 130 / 143 stopped by SIGINT / SIGTERM (a checkpoint
-was saved when training had started; rerun the same command to resume).
+Exit codes: 0 done; 1 training diverged (a non-finite loss or parameter; nothing non-finite is
+saved); 2 bad input (flags, config, workdir, data, checkpoints that do not restore); 3 a bug (an
+unexpected exception, shown with its traceback); 4 the workdir's disk is full (the checkpoints it
+names are intact; free space and rerun); 130 / 143 stopped by SIGINT / SIGTERM (a checkpoint was
+saved when training had started; rerun the same command to resume).
 """
 import difflib
 import signal
 import sys
 import time
+import traceback
+import warnings
 
 from absl import app
 from absl import flags
@@ -17,6 +21,8 @@ from ml_collections import config_flags
 
 EXIT_DIVERGED = 1
 EXIT_BAD_INPUT = 2
+EXIT_BUG = 3
+EXIT_DISK_FULL = 4
 EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
 
 
@@ -43,25 +49,67 @@ def _unknown_fields(argv: list[str], config) -> list[str]:
           if n.startswith("config.") and n[len("config."):] not in config]
 
 
-def define_flags(config, *, workdir_help: str):
-  """Defines `--config` (locked `config`, overridable field by field) and `--workdir`.
+def _loss_from_argv(argv: list[str]) -> str | None:
+  """The value of the last `--config.loss=NAME` (or `--config.loss NAME`) in `argv`, if any."""
+  loss = None
+  for i, arg in enumerate(argv[1:], 1):
+    name, eq, value = arg.lstrip("-").partition("=")
+    if name == "config.loss" and arg.startswith("-"):
+      loss = value if eq else (argv[i + 1] if i + 1 < len(argv) else None)
+  return loss
+
+
+def config_for_argv(get_config, argv: list[str]):
+  """`get_config(loss)` for the method `--config.loss` names in `argv` (default: the config's
+  own), so that one flag switches the whole published recipe; the other `--config.FIELD` flags
+  then override it field by field."""
+  loss = _loss_from_argv(argv)
+  if loss is None:
+    return get_config()
+  from experiments.configs import methods  # pylint: disable=g-import-not-at-top
+  try:
+    methods.check_name(loss)
+  except ValueError as e:
+    fail(f"--config.loss={loss}: {e}")
+  return get_config(loss)
+
+
+def define_flags(get_config, *, workdir_help: str, argv: list[str] | None = None,
+                 flag_values: flags.FlagValues = flags.FLAGS):
+  """Defines `--config` (the locked config of the method `--config.loss` names, overridable
+  field by field) and `--workdir`.
 
   An unknown field is refused here with the valid names, before ml_collections would raise it
   as a traceback.
+
+  Args:
+    get_config: `loss -> ConfigDict`, the experiment's config factory (`loss` defaults to WGAN).
+    workdir_help: the help text of `--workdir`.
+    argv: the command line to read `--config.loss` from (default: `sys.argv`).
+    flag_values: where to define the flags (default: absl's global `FLAGS`).
   """
-  unknown = _unknown_fields(sys.argv, config)
+  argv = sys.argv if argv is None else argv
+  config = config_for_argv(get_config, argv)
+  unknown = _unknown_fields(argv, config)
   if unknown:
     close = difflib.get_close_matches(unknown[0], list(config), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     fail(f"unknown config field {unknown[0]!r}{hint}; the fields are: {', '.join(sorted(config))}")
-  config_flags.DEFINE_config_dict("config", config, lock_config=True)
-  flags.DEFINE_string("workdir", None, workdir_help)
+  config_flags.DEFINE_config_dict("config", config, lock_config=True, flag_values=flag_values,
+                                  sys_argv=argv)
+  flags.DEFINE_string("workdir", None, workdir_help, flag_values=flag_values)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
+  del category, filename, lineno, file, line
+  return f"warning: {' '.join(str(message).split())}\n"
 
 
 def parse_flags(argv: list[str]) -> list[str]:
-  """absl's flag parsing, with one-line errors and no stray positional arguments. Logs show
-  warnings and errors only (orbax's INFO lines would bury the progress bar); `--verbosity=0`
-  brings them back."""
+  """absl's flag parsing, with one-line errors and no stray positional arguments. Warnings print
+  as one `warning: ...` line each. Logs show warnings and errors only (orbax's INFO lines would
+  bury the progress bar); `--verbosity=0` brings them back."""
+  warnings.formatwarning = _one_line_warning
   try:
     rest = flags.FLAGS(argv)
   except flags.Error as e:
@@ -84,17 +132,20 @@ def run_training(config, workdir: str) -> int:
   """Trains `config` in `workdir` (resuming there), prints a summary or a one-line error, and
   returns the exit code."""
   # Imported here so that `--help` and flag errors answer without loading the library.
-  from wgan_jax import checkpoint, data, train  # pylint: disable=g-import-not-at-top
+  from wgan_jax import errors, train  # pylint: disable=g-import-not-at-top
   t0 = time.time()
   old_handler = signal.signal(signal.SIGTERM, _raise_terminated)  # the loop swaps in its own
   try:
     summary = train.train_and_evaluate(config, workdir)
-  except (checkpoint.CheckpointMismatch, data.DataError, ValueError) as e:
+  except errors.InputError as e:
     error(e)
     return EXIT_BAD_INPUT
-  except train.TrainingDiverged as e:
+  except errors.TrainingDiverged as e:
     error(f"training diverged: {e}")
     return EXIT_DIVERGED
+  except errors.DiskFullError as e:
+    error(e.strerror if e.strerror else e)
+    return EXIT_DISK_FULL
   except KeyboardInterrupt:
     error("interrupted (SIGINT) before training started, or twice; no new checkpoint was saved; "
           "rerun the same command to resume from the last one")
@@ -103,6 +154,11 @@ def run_training(config, workdir: str) -> int:
     error("terminated (SIGTERM) before training started; no new checkpoint was saved; rerun the "
           "same command to resume from the last one")
     return EXIT_SIGNAL["SIGTERM"]
+  except Exception:  # pylint: disable=broad-except  # a bug: keep its traceback
+    traceback.print_exc()
+    error(f"unexpected error (a bug in wgan_jax, not your input; exit {EXIT_BUG}): the traceback "
+          "above says where; please report it")
+    return EXIT_BUG
   finally:
     signal.signal(signal.SIGTERM, old_handler)
   print(summary_text(summary, config, seconds=time.time() - t0))
@@ -135,7 +191,9 @@ def summary_text(summary: dict, config, *, seconds: float) -> str:
   return "\n".join(lines)
 
 
-def run(config, main=_train_main, *, workdir_help: str = "folder for checkpoints, logs, pictures"):
-  """The whole entry point: defines the flags for `config`, parses them and runs `main`."""
-  define_flags(config, workdir_help=workdir_help)
+def run(get_config, main=_train_main, *,
+        workdir_help: str = "folder for checkpoints, logs, pictures"):
+  """The whole entry point: defines the flags for `get_config(loss)`, parses them and runs
+  `main`."""
+  define_flags(get_config, workdir_help=workdir_help)
   app.run(main, flags_parser=parse_flags)

@@ -14,4 +14,4 @@ from experiments import cli
 from experiments.configs import digits
 
 if __name__ == "__main__":
-  cli.run(digits.get_config())
+  cli.run(digits.get_config)

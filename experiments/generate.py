@@ -23,7 +23,7 @@ flags.DEFINE_string("out", None, "output folder (default: WORKDIR/generated)")
 
 def main(argv):
   del argv
-  from wgan_jax import generate  # pylint: disable=g-import-not-at-top
+  from wgan_jax import errors, generate  # pylint: disable=g-import-not-at-top
   f = flags.FLAGS
   if not os.path.isdir(f.workdir):
     cli.fail(f"--workdir {f.workdir!r} does not exist; pass the workdir of a training run")
@@ -32,7 +32,7 @@ def main(argv):
     samples = generate.sample(trained, f.num, seed=f.seed)
     paths = generate.write(samples, f.out or os.path.join(f.workdir, "generated"),
                            step=trained.step, grid=f.grid)
-  except (ValueError, OSError) as e:
+  except (errors.InputError, OSError) as e:
     cli.fail(e)
   shown = paths[0] if len(paths) == 1 else f"{len(paths)} files in {os.path.dirname(paths[0])}"
   print(f"{f.num} samples of generator step {trained.step}: {shown}")

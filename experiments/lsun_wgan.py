@@ -28,4 +28,4 @@ from experiments import cli
 from experiments.configs import lsun
 
 if __name__ == "__main__":
-  cli.run(lsun.get_config())
+  cli.run(lsun.get_config)

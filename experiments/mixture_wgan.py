@@ -12,4 +12,4 @@ from experiments import cli
 from experiments.configs import mixture
 
 if __name__ == "__main__":
-  cli.run(mixture.get_config())
+  cli.run(mixture.get_config)

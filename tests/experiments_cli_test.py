@@ -36,7 +36,7 @@ def test_bad_command_lines_fail_with_one_line_and_exit_2(args, expected, tmp_pat
   (tmp_path / "FILE").write_text("a file, not a folder")
   done = subprocess.run([sys.executable, "-m", "experiments.digits_wgan", *args], cwd=tmp_path,
                         env=dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=ROOT),
-                        capture_output=True, text=True, timeout=120, check=False)
+                        capture_output=True, text=True, timeout=600, check=False)
   assert done.returncode == cli.EXIT_BAD_INPUT
   assert expected in _error_line(done.stderr)
   assert not (tmp_path / "W").exists()  # refused before anything was written
@@ -52,9 +52,9 @@ def _run(capsys, workdir, **overrides) -> tuple[int, str]:
 @pytest.mark.parametrize("overrides, expected", [
     (dict(dataset="folder:/no/such/folder"), "image folder '/no/such/folder' does not exist"),
     (dict(dataset="lsun/kitchens"), "unknown LSUN category"),
-    (dict(generator="resnet"), "unknown generator 'resnet'"),
-    (dict(image_size=24), "24"),
-    (dict(n_critic=0), "invalid critic schedule"),
+    (dict(generator="resnet"), "--config.generator=resnet is not one of"),
+    (dict(image_size=24), "--config.image_size=24 is not a multiple of 16"),
+    (dict(n_critic=0), "--config.n_critic=0 must be an integer >= 1"),
 ])
 def test_data_and_recipe_errors_are_one_line_exit_2(overrides, expected, capsys, tmp_path):
   code, err = _run(capsys, tmp_path, **overrides)
@@ -73,15 +73,15 @@ def test_a_checkpoint_of_another_architecture_is_refused_and_left_alone(capsys, 
   assert "width_d: checkpoint 16 vs now 8" in _error_line(err)
   assert json.loads((tmp_path / "config.json").read_text())["width_d"] == 16
   after = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
-  assert [p for p in after if p not in before] == ["samples"]  # made before the check; harmless
+  assert after == before  # refused before anything was written
 
 
 @pytest.mark.parametrize("first_bad_step, where", [
     (3, "step 2 in {workdir}/checkpoints"), (1, "none yet")])
 def test_a_non_finite_loss_stops_with_the_step_and_last_good_checkpoint(
     first_bad_step, where, capsys, tmp_path, monkeypatch):
-  def diverging_train_step(state, real, key, first, *, loss):
-    del real, key, first, loss
+  def diverging_train_step(state, real, key, *, loss):
+    del real, key, loss
     generator = state.generator.replace(step=state.generator.step + 1)
     w = jnp.where(generator.step >= first_bad_step, jnp.nan, 0.5)
     return state.replace(generator=generator), {"wasserstein_estimate": w, "critic_loss": -w,

@@ -159,19 +159,3 @@ def test_loss_spec_is_hashable_validated_and_picks_the_prior():
               dict(prior="cauchy")):
     with pytest.raises(ValueError):
       losses.LossSpec(**bad)
-
-
-def test_default_hparams_follow_the_papers():
-  assert losses.default_hparams("wgan") == dict(
-      optimizer="rmsprop", lr=5e-5, beta1=0.5, beta2=0.999, clip_value=0.01, n_critic=5,
-      critic_warmup=True, critic_norm="batch", nz=100, batch_size=64)
-  gp = losses.default_hparams("wgan_gp")
-  assert (gp["optimizer"], gp["lr"], gp["beta1"], gp["beta2"], gp["clip_value"], gp["n_critic"],
-          gp["critic_norm"], gp["critic_warmup"]) == (
-              "adam", 1e-4, 0.0, 0.9, None, 5, "layer", False)
-  gan = losses.default_hparams("gan")
-  assert (gan["lr"], gan["beta1"], gan["n_critic"], gan["clip_value"]) == (2e-4, 0.5, 1, None)
-  b = losses.default_hparams("began")
-  assert (b["lr"], b["beta1"], b["nz"], b["n_critic"], b["batch_size"]) == (1e-4, 0.5, 64, 1, 16)
-  with pytest.raises(ValueError):
-    losses.default_hparams("lsgan")

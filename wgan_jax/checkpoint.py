@@ -6,12 +6,14 @@ import os
 import jax
 import orbax.checkpoint as ocp
 
+from wgan_jax.errors import CheckpointError
+
 # Config fields that fix the shapes of the state: a checkpoint only resumes under the same values.
 ARCHITECTURE_FIELDS = ("loss", "generator", "critic", "image_size", "channels", "nz", "width_g",
                        "width_d", "n_extra_layers", "optimizer")
 
 
-class CheckpointMismatch(ValueError):
+class CheckpointMismatch(CheckpointError):
   """The workdir holds a checkpoint of another architecture."""
 
 

@@ -9,7 +9,8 @@ import ml_collections
 import numpy as np
 from PIL import Image
 
-from wgan_jax import checkpoint, data, pictures, recipe, state as state_lib, steps
+from wgan_jax import checkpoint, config_check, pictures, recipe, state as state_lib, steps
+from wgan_jax.errors import CheckpointError, ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Trained:
 
 
 def _data_shape(config) -> tuple[int, ...]:
-  if config.dataset in data.mixtures.NAMES:
+  if config_check.is_points(config.dataset):
     return (2,)
   return (config.image_size, config.image_size, config.channels)
 
@@ -31,15 +32,17 @@ def restore(workdir: str) -> Trained:
   """The latest checkpoint of the run in `workdir`, on the first device.
 
   Raises:
-    ValueError: `workdir` holds no config.json or no checkpoint (one-line message).
+    CheckpointError: `workdir` holds no config.json, no checkpoint that restores, or one whose
+      generator is not finite (one-line message).
+    ConfigError: its config.json is not a valid config.
   """
   path = os.path.join(workdir, "config.json")
   if not os.path.isfile(path):
-    raise ValueError(f"{workdir!r} holds no config.json: not the workdir of a training run.")
+    raise CheckpointError(f"{workdir!r} holds no config.json: not the workdir of a training run.")
   with open(path) as f:
     config = ml_collections.ConfigDict(json.load(f))
   if not os.path.isdir(os.path.join(workdir, "checkpoints")):
-    raise ValueError(f"{workdir!r} holds no checkpoints/ yet: train first.")
+    raise CheckpointError(f"{workdir!r} holds no checkpoints/ yet: train first.")
   r = recipe.build(config, _data_shape(config))
   device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
   abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
@@ -50,7 +53,11 @@ def restore(workdir: str) -> Trained:
   finally:
     manager.close()
   if state is None:
-    raise ValueError(f"{workdir}/checkpoints holds no checkpoint yet: train first.")
+    raise CheckpointError(f"{workdir}/checkpoints holds no checkpoint yet: train first.")
+  if not all(bool(jax.numpy.isfinite(x).all()) for x in jax.tree.leaves(state.generator.params)):
+    raise CheckpointError(f"the generator of {workdir}/checkpoints step {int(state.step)} is not "
+                          "finite (saved by a version that did not check); train again in a new "
+                          "--workdir.")
   return Trained(config=config, step=int(state.step), state=state, recipe=r)
 
 
@@ -61,7 +68,7 @@ def sample(trained: Trained, num: int, *, seed: int = 0) -> np.ndarray:
   statistics), on batches of the run's `batch_size` drawn from the prior with key `seed`.
   """
   if num < 1:
-    raise ValueError(f"num={num}: ask for at least one sample.")
+    raise ConfigError(f"--num={num}: ask for at least one sample.")
   g, batch = trained.state.generator, trained.config.batch_size
   noise = jax.jit(steps.sample_noise, static_argnums=(1, 2, 3))
   run = jax.jit(lambda params, z: steps.apply_player(g, params, z)[0])

@@ -74,29 +74,6 @@ class LossSpec:
         accumulation_size=self.began_lr_window, min_scale=self.began_lr_min_scale)
 
 
-def default_hparams(name: str) -> dict:
-  """Each method's published training recipe where it differs between methods (REFERENCE §1, §4).
-
-  Returns:
-    A dict: `optimizer` ("rmsprop" | "adam"), `lr`, `beta1`, `beta2`, `clip_value` (None: no
-    clip), `n_critic` (critic updates per generator update), `critic_warmup` (the official WGAN
-    code's 100-update schedule), `critic_norm` ("batch" | "layer" | "none"; BEGAN uses its own
-    autoencoder), `nz` and `batch_size`.
-  """
-  common = dict(optimizer="adam", beta1=0.5, beta2=0.999, clip_value=None, critic_warmup=False,
-                nz=100, batch_size=64)
-  table = {
-      "wgan": dict(common, optimizer="rmsprop", lr=5e-5, clip_value=0.01, n_critic=5,
-                   critic_warmup=True, critic_norm="batch"),
-      "wgan_gp": dict(common, lr=1e-4, beta1=0.0, beta2=0.9, n_critic=5, critic_norm="layer"),
-      "gan": dict(common, lr=2e-4, n_critic=1, critic_norm="batch"),
-      "began": dict(common, lr=1e-4, n_critic=1, critic_norm="none", nz=64, batch_size=16),
-  }
-  if name not in table:
-    raise ValueError(f"unknown loss {name!r}; use one of {NAMES}.")
-  return table[name]
-
-
 # --- WGAN ---------------------------------------------------------------------------------------
 
 def critic_loss(critic_real_B: jax.Array, critic_fake_B: jax.Array) -> jax.Array:

@@ -10,6 +10,8 @@ import jax
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec as P
 
+from wgan_jax.errors import ConfigError
+
 DATA_AXIS = "data"
 
 
@@ -44,12 +46,12 @@ def batch_sharding(mesh, batch_axis: int = 1) -> NamedSharding:
 
 
 def check_batch_size(batch_size: int, num_devices: int):
-  """Raises ValueError unless the global batch splits evenly over the devices."""
+  """Raises ConfigError unless the global batch splits evenly over the devices."""
   if batch_size % num_devices:
     lower = batch_size // num_devices * num_devices
     sizes = " or ".join(str(s) for s in (lower, lower + num_devices) if s > 0)
-    raise ValueError(f"batch_size={batch_size} does not divide over {num_devices} devices; "
-                     f"use {sizes}.")
+    raise ConfigError(f"--config.batch_size={batch_size} does not divide over {num_devices} "
+                      f"devices; use {sizes}.")
 
 
 def global_batch(local_NxBxX: np.ndarray, sharding: NamedSharding) -> jax.Array:

@@ -5,6 +5,7 @@ import logging
 import math
 import os
 import time
+import warnings
 
 import numpy as np
 from tensorboardX import SummaryWriter
@@ -14,12 +15,32 @@ from wgan_jax import pictures
 NEGATIVE_PATIENCE = 200  # consecutive generator steps with a negative estimate before warning
 
 
+def _read_records(path: str) -> list[dict]:
+  """The records of `path`, one JSON object per line; a line that does not parse as a record
+  (torn by a crash or a full disk) is dropped with a warning naming the file and the line."""
+  records = []
+  with open(path, errors="replace") as f:
+    for number, line in enumerate(f, 1):
+      if not line.strip():
+        continue
+      try:
+        record = json.loads(line)
+        if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+          raise ValueError("not a record with an integer step")
+      except ValueError as e:
+        warnings.warn(f"{path}:{number}: dropping an unreadable record ({e}; the end of a run "
+                      "that crashed or filled its disk)", stacklevel=3)
+        continue
+      records.append(record)
+  return records
+
+
 def _keep_records_up_to(path: str, step: int) -> list[dict]:
-  """Drops records after `step` (written past the checkpoint a run resumes from); returns the rest."""
+  """Drops records after `step` (written past the checkpoint a run resumes from) and unreadable
+  ones; returns the rest."""
   if not os.path.exists(path):
     return []
-  with open(path) as f:
-    records = [r for r in map(json.loads, filter(str.strip, f)) if r["step"] <= step]
+  records = [r for r in _read_records(path) if r["step"] <= step]
   with open(path + ".tmp", "w") as f:
     f.writelines(json.dumps(r) + "\n" for r in records)
   os.replace(path + ".tmp", path)
@@ -42,7 +63,7 @@ class RunLog:
     if write:
       path = os.path.join(workdir, "metrics.jsonl")
       for r in _keep_records_up_to(path, start_step):
-        self.start_time = time.time() - r["wall_time"]
+        self.start_time = time.time() - r.get("wall_time", 0.0)
         if "wasserstein_estimate" in r:
           self.steps.append(r["step"])
           self.estimates.append(r["wasserstein_estimate"])

@@ -1,5 +1,6 @@
 """train_and_evaluate(config, workdir): the one place that reads a whole config and jits the steps."""
 import contextlib
+import errno
 import functools
 import json
 import math
@@ -12,15 +13,12 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from wgan_jax import checkpoint, compile_options, data, models, parallel, pictures, recipe, steps
+from wgan_jax import (checkpoint, compile_options, config_check, data, models, parallel, pictures,
+                      recipe, steps)
+from wgan_jax.errors import DiskFullError, TrainingDiverged, WorkdirError
 from wgan_jax.run_log import RunLog
 
-SYNC_EVERY = 16  # critic chunks between host syncs; simulated CPU devices deadlock past ~45 queued
-
-
-class TrainingDiverged(RuntimeError):
-  """A loss became NaN or infinite."""
-
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 class _StopRequest:
   """Turns SIGINT/SIGTERM into a flag, so the loop saves a checkpoint before it exits."""
@@ -53,54 +51,74 @@ def _finishing(manager):
     manager.close()
 
 
-def _check_workdir(workdir: str):
+def _prepare_workdir(workdir: str):
+  """Makes `workdir/samples`; raises WorkdirError when the workdir cannot be written."""
   try:
     os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
     probe = os.path.join(workdir, f".write_test.{jax.process_index()}")
     open(probe, "w").close()
     os.remove(probe)
   except OSError as e:
-    raise ValueError(f"workdir {workdir!r} is not writable ({e.strerror}); pass a --workdir you "
-                     "can write to.") from None
+    raise WorkdirError(f"workdir {workdir!r} is not writable ({e.strerror}); pass a --workdir "
+                       "you can write to.") from None
 
 
-def make_iteration(r: recipe.Recipe, *, chunk: int | None, put=lambda x: x, **jit_kwargs):
+@contextlib.contextmanager
+def _disk_full_is_one_line(workdir: str, manager):
+  """Turns a full disk met while writing logs or pictures into one DiskFullError line that says
+  which checkpoints are intact (checkpoint saves raise their own)."""
+  try:
+    yield
+  except OSError as e:
+    if isinstance(e, DiskFullError) or e.errno not in _DISK_FULL:
+      raise
+    steps_ = manager.all_steps()
+    raise DiskFullError(
+        e.errno, f"the disk holding {workdir} is full (writing {e.filename or 'the run log'}); "
+        f"intact checkpoints: {', '.join(map(str, steps_)) or 'none'}; free some space and rerun "
+        "the same command to resume from the newest.") from None
+
+
+def _finite_players(state) -> dict[str, jax.Array]:
+  """{"generator": bool, "critic": bool}: whether every parameter, batch statistic and optimizer
+  moment of the player is finite (one fused reduction each, on device)."""
+  def finite(tree):
+    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)
+              if jnp.issubdtype(x.dtype, jnp.inexact)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.bool_(True)
+  return {name: finite((p.params, p.batch_stats, p.opt_state))
+          for name, p in (("generator", state.generator), ("critic", state.critic))}
+
+
+def make_iteration(r: recipe.Recipe, *, put=lambda x: x, **jit_kwargs):
   """One generator iteration as the host dispatches it: `iterate(state, real_NxBx..., key) ->
-  (state, metrics)`.
+  (state, metrics)`, one rolled scan of its critic updates and the generator update.
 
-  Without `chunk`, an iteration is one rolled scan of its critic updates and the generator
-  update. With it, an iteration of more than `chunk` critic updates runs as `critic_steps` chunks,
-  then a `train_step` of the rest (each compiled once per shape; bit-identical to one scan),
-  blocking every SYNC_EVERY chunks. `put` places a host batch (e.g. as a global sharded array);
-  `jit_kwargs` go to `jax.jit` (shardings, donation; `compiler_options` defaults to
-  `compile_options.step_compiler_options()`).
+  `put` places a host batch (e.g. as a global sharded array); `jit_kwargs` go to `jax.jit`
+  (shardings, donation; `compiler_options` defaults to `compile_options.step_compiler_options()`).
   """
   jit_kwargs = {"compiler_options": compile_options.step_compiler_options(), **jit_kwargs}
   train_step = jax.jit(functools.partial(steps.train_step, loss=r.loss), **jit_kwargs)
-  critic_steps = jax.jit(functools.partial(steps.critic_steps, loss=r.loss), **jit_kwargs)
-
-  def iterate(state, real, key):
-    first = 0
-    while chunk and real.shape[0] - first > chunk:
-      state, _ = critic_steps(state, put(real[first:first + chunk]), key, jnp.int32(first))
-      first += chunk
-      if first // chunk % SYNC_EVERY == 0:
-        jax.block_until_ready(state)
-    return train_step(state, put(real[first:]), key, jnp.int32(first))
-
-  return iterate
+  return lambda state, real, key: train_step(state, put(real), key)
 
 
 def train_and_evaluate(config, workdir: str) -> dict:
   """Trains the run that `config` describes in `workdir`, resuming from its latest checkpoint.
 
+  Nothing is written before the config, the data and any checkpoint there are checked.
+
   Returns:
     A summary: `step`, `seconds`, `wasserstein_estimate` (last), `workdir`, `stopped_by`
     (a signal name, or None when all `num_steps` ran).
+
+  Raises:
+    ConfigError, DataError, CheckpointError, WorkdirError: bad input, before anything is written.
+    TrainingDiverged: a loss or a parameter became non-finite; no checkpoint of it was saved.
+    DiskFullError: the workdir's disk filled up; the checkpoints it names are intact.
   """
+  config_check.check(config)
   parallel.maybe_initialize_distributed()
   main = jax.process_index() == 0
-  _check_workdir(workdir)
   mesh = parallel.make_mesh()
   parallel.check_batch_size(config.batch_size, jax.device_count())
   source = data.make_source(
@@ -109,6 +127,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
       process_index=jax.process_index(), process_count=jax.process_count())
   r = recipe.build(config, source.element_shape)
   checkpoint.check_compatible(workdir, config.to_dict())
+  _prepare_workdir(workdir)
 
   repl, batches_sharding = parallel.replicated(mesh), parallel.batch_sharding(mesh)
   root_key = jax.random.key(config.seed)
@@ -123,13 +142,12 @@ def train_and_evaluate(config, workdir: str) -> dict:
   if main:
     with open(os.path.join(workdir, "config.json"), "w") as f:
       json.dump(config.to_dict(), f, indent=1)
+  finite_players = jax.jit(_finite_players)
 
   start = int(state.step)
   iterate = make_iteration(
-      r, chunk=config.critic_chunk or None,
-      put=lambda x: parallel.global_batch(x, batches_sharding),
-      in_shardings=(repl, batches_sharding, repl, repl), out_shardings=(repl, repl),
-      donate_argnums=0)
+      r, put=lambda x: parallel.global_batch(x, batches_sharding),
+      in_shardings=(repl, batches_sharding, repl), out_shardings=(repl, repl), donate_argnums=0)
   sample = jax.jit(lambda g, z: steps.apply_player(g, g.params, z)[0], out_shardings=repl)
   z_fixed = steps.sample_noise(sample_key, config.num_samples, config.nz, r.loss.noise_prior)
 
@@ -147,6 +165,12 @@ def train_and_evaluate(config, workdir: str) -> dict:
   pending, last, stopped_by = None, {}, None
   shown = {"gan": "js_estimate", "began": "m_global"}.get(r.loss.name, "wasserstein_estimate")
 
+  def diverged(what: str, step: int) -> TrainingDiverged:
+    latest = manager.latest_step()
+    where = "none yet" if latest is None else f"step {latest} in {workdir}/checkpoints"
+    return TrainingDiverged(f"non-finite {what} at generator step {step}; last good checkpoint: "
+                            f"{where} (lower the learning rate?).")
+
   def drain(pending):
     """Fetches a finished step's metrics, logs them, and stops on a non-finite loss."""
     nonlocal last
@@ -154,10 +178,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
     last = {k: float(v) for k, v in jax.device_get(metrics).items()}
     bad = [k for k, v in last.items() if not math.isfinite(v)]
     if bad:
-      latest = manager.latest_step()
-      where = "none yet" if latest is None else f"step {latest} in {workdir}/checkpoints"
-      raise TrainingDiverged(f"non-finite {', '.join(bad)} at generator step {step}; last good "
-                             f"checkpoint: {where} (lower the learning rate?).")
+      raise diverged(", ".join(bad), step)
     warning = log.observe(step, last, log=step % config.log_every == 0 or step == config.num_steps)
     if warning:
       tqdm.write(f"warning: {warning}")
@@ -178,9 +199,9 @@ def train_and_evaluate(config, workdir: str) -> dict:
     log.plot()
 
   t0 = time.time()
-  with _StopRequest() as stop, _finishing(manager), tqdm(
-      total=config.num_steps, initial=start, disable=not main, unit="step",
-      dynamic_ncols=True) as bar:
+  with _StopRequest() as stop, _finishing(manager), _disk_full_is_one_line(
+      workdir, manager), tqdm(total=config.num_steps, initial=start, disable=not main,
+                              unit="step", dynamic_ncols=True) as bar:
     for step in range(start, config.num_steps):
       state, metrics = iterate(state, next(batches), run_key)
       if pending:
@@ -193,6 +214,9 @@ def train_and_evaluate(config, workdir: str) -> dict:
       if (step + 1) % config.checkpoint_every == 0 or done:
         drain(pending)
         pending = None
+        bad = [name for name, ok in jax.device_get(finite_players(state)).items() if not ok]
+        if bad:  # the metrics predate the step's last updates: check what would be saved
+          raise diverged(" and ".join(f"{name} parameters" for name in bad), step + 1)
         checkpoint.save(manager, state)
       if stop.signal:
         stopped_by = stop.signal

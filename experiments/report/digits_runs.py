@@ -58,7 +58,7 @@ def train_digits(config, scorer, *, eval_every: int, num_eval_images: int) -> Di
   root_key = jax.random.key(config.seed)
   init_key, run_key, sample_key = (jax.random.fold_in(root_key, i) for i in range(3))
   state = jax.jit(r.create_state)(init_key)
-  iterate = train.make_iteration(r, chunk=None, donate_argnums=0)
+  iterate = train.make_iteration(r, donate_argnums=0)
   sample = jax.jit(lambda g, z: steps.apply_player(g, g.params, z)[0])
   z_fixed = steps.sample_noise(sample_key, num_eval_images, config.nz, r.loss.noise_prior)
   estimate_name = "js_estimate" if config.loss == "gan" else "wasserstein_estimate"

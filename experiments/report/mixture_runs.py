@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from experiments.configs import methods
 from wgan_jax import began, data, losses, models, optim, state as state_lib, steps
 from wgan_jax.metrics import mode_coverage
 
@@ -27,7 +28,7 @@ class PointRecipe:
 
   Attributes:
     name: "wgan", "wgan_gp", "gan" or "began".
-    optimizer, lr, beta1, beta2, clip_value, n_critic: as in `losses.default_hparams`.
+    optimizer, lr, beta1, beta2, clip_value, n_critic: as in `configs.methods.PUBLISHED`.
     began_lambda_k: BEGAN's learning rate of k_t.
   """
   name: str
@@ -41,10 +42,11 @@ class PointRecipe:
 
   @classmethod
   def published(cls, name: str, **overrides):
-    """The method's published recipe (`losses.default_hparams`), with `overrides`."""
-    hp = {**losses.default_hparams(name), **overrides}
-    return cls(name, hp["optimizer"], hp["lr"], hp["beta1"], hp["beta2"], hp["clip_value"],
-               hp["n_critic"], hp.get("began_lambda_k", cls.began_lambda_k))
+    """The method's published recipe (`configs.methods.PUBLISHED`), with `overrides`."""
+    hp = {**methods.PUBLISHED[name], **overrides}
+    return cls(name, hp["optimizer"], hp["lr"], hp["beta1"], hp["beta2"],
+               hp["clip_value"] or None, hp["n_critic"],
+               hp.get("began_lambda_k", cls.began_lambda_k))
 
 
 @functools.cache

@@ -1,7 +1,7 @@
 """The report's sizes (tiny for the test, quick, full) and the configs of its digits runs.
 
 The digits runs start from `experiments/configs/base.py` with each method's published recipe
-(`losses.default_hparams`), on the data and image size of the offline quickstart
+(`configs.methods.PUBLISHED`), on the data and image size of the offline quickstart
 (`experiments/configs/digits.py`, whose tuned learning rate the WGAN runs keep). Every run uses
 the DCGAN critic with batch norm, as the paper's Figures 5-7; only the generator changes.
 """
