@@ -209,14 +209,17 @@ def train_and_evaluate(config, workdir: str) -> dict:
       pending = (step + 1, metrics)
       bar.update(1)
       done = step + 1 == config.num_steps or stop.signal
-      if (step + 1) % config.sample_every == 0 or done:
-        save_samples(step + 1)
-      if (step + 1) % config.checkpoint_every == 0 or done:
+      sample_now = (step + 1) % config.sample_every == 0 or done
+      save_now = (step + 1) % config.checkpoint_every == 0 or done
+      if sample_now or save_now:
         drain(pending)
         pending = None
         bad = [name for name, ok in jax.device_get(finite_players(state)).items() if not ok]
-        if bad:  # the metrics predate the step's last updates: check what would be saved
+        if bad:  # the metrics predate the step's last updates: check what is written
           raise diverged(" and ".join(f"{name} parameters" for name in bad), step + 1)
+      if sample_now:
+        save_samples(step + 1)
+      if save_now:
         checkpoint.save(manager, state)
       if stop.signal:
         stopped_by = stop.signal

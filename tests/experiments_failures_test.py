@@ -1,0 +1,101 @@
+"""What a user meets when things go wrong, reproduced through the entry points: refusals before
+anything is written, divergence caught before a save, a torn run log, and bugs that keep their
+traceback (issue: every failure ends in one line, a resumable workdir, and nothing lost)."""
+import json
+import os
+
+import pytest
+
+from experiments import cli
+from experiments.configs import digits, mixture
+from wgan_jax import generate, train
+from wgan_jax.errors import CheckpointError
+
+
+def _run(capsys, workdir, config=None, **overrides) -> tuple[int, str]:
+  config = config or digits.get_config(smoke=True)
+  config.update(overrides)
+  code = cli.run_training(config, str(workdir))
+  return code, capsys.readouterr().err
+
+
+def _last_line(err: str) -> str:
+  return err.replace("\r", "\n").strip().splitlines()[-1]
+
+
+def test_wgan_gp_with_a_batch_norm_critic_is_refused_before_writing_then_the_fix_trains(
+    capsys, tmp_path):
+  workdir = tmp_path / "w"
+  code, err = _run(capsys, workdir, digits.get_config("wgan_gp", smoke=True), critic="dcgan")
+  assert code == cli.EXIT_BAD_INPUT
+  assert "use --config.critic=dcgan_layernorm" in _last_line(err)
+  assert "DCGANCritic" not in err and not workdir.exists()
+  code, err = _run(capsys, workdir, digits.get_config("wgan_gp", smoke=True),
+                   critic="dcgan_layernorm")
+  assert code == 0, err
+
+
+def test_a_negative_learning_rate_is_refused_before_writing(capsys, tmp_path):
+  code, err = _run(capsys, tmp_path / "w", lr_d=-2e-4)
+  assert code == cli.EXIT_BAD_INPUT
+  assert _last_line(err) == ("error: --config.lr_d=-0.0002 must be a finite learning rate > 0 "
+                             "(the paper's is 5e-5); a negative one trains backwards.")
+  assert not (tmp_path / "w").exists()
+
+
+def test_an_exploding_generator_is_never_saved_nor_reported_done(capsys, tmp_path):
+  """lr_g = 1e39: RMSprop's first update (~10 lr) overflows float32, so the generator is
+  non-finite after step 1, although that step's losses (computed before the update) are finite."""
+  code, err = _run(capsys, tmp_path, lr_g=1e39, num_steps=2, checkpoint_every=1)
+  assert code == cli.EXIT_DIVERGED
+  assert _last_line(err) == ("error: training diverged: non-finite generator parameters at "
+                             "generator step 1; last good checkpoint: none yet (lower the "
+                             "learning rate?).")
+  assert not [n for n in os.listdir(tmp_path / "checkpoints") if n.isdigit()]
+  with pytest.raises(CheckpointError, match="holds no checkpoint"):
+    generate.restore(str(tmp_path))
+
+
+def test_divergence_after_a_good_checkpoint_names_that_checkpoint(capsys, tmp_path):
+  _run(capsys, tmp_path, num_steps=3, checkpoint_every=3)
+  code, err = _run(capsys, tmp_path, lr_g=1e39, num_steps=4, checkpoint_every=1)
+  assert code == cli.EXIT_DIVERGED
+  assert f"generator step 4; last good checkpoint: step 3 in {tmp_path}/checkpoints" in err
+  trained = generate.restore(str(tmp_path))  # step 3 is intact and finite
+  assert trained.step == 3
+
+
+def test_a_torn_run_log_line_is_dropped_with_a_warning_and_the_run_resumes(capsys, tmp_path):
+  assert _run(capsys, tmp_path, num_steps=3, checkpoint_every=3)[0] == 0
+  log = tmp_path / "metrics.jsonl"
+  log.write_text(log.read_text() + '{"step": 4, "wasserstein_es')  # what a crash leaves
+  with pytest.warns(UserWarning, match=r"metrics.jsonl:4: dropping an unreadable record"):
+    code, err = _run(capsys, tmp_path, num_steps=5)
+  assert code == 0, err
+  steps = [json.loads(line)["step"] for line in log.read_text().splitlines()]
+  assert steps == [1, 2, 3, 4, 5]
+
+
+def test_a_bug_keeps_its_traceback_and_a_distinct_exit_code(capsys, tmp_path, monkeypatch):
+  def broken(config, workdir):
+    del config, workdir
+    return {}["no such key"]
+
+  monkeypatch.setattr(train, "train_and_evaluate", broken)
+  code, err = _run(capsys, tmp_path)
+  assert code == cli.EXIT_BUG == 3
+  assert "Traceback (most recent call last)" in err and "KeyError: 'no such key'" in err
+  assert _last_line(err).startswith("error: unexpected error (a bug in wgan_jax")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("get_config", [digits.get_config, mixture.get_config],
+                         ids=["digits", "mixture"])
+@pytest.mark.parametrize("loss", ["wgan_gp", "gan", "began"])
+def test_each_method_trains_from_its_one_flag_config(get_config, loss, capsys, tmp_path):
+  code, err = _run(capsys, tmp_path, get_config(loss, smoke=True), num_steps=2)
+  assert code == 0, err
+  records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+  assert [r["step"] for r in records] == [1, 2]
+  shown = {"wgan_gp": "wasserstein_estimate", "gan": "js_estimate", "began": "m_global"}[loss]
+  assert shown in records[-1]
