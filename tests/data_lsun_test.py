@@ -1,6 +1,11 @@
-"""LSUN through our TensorFlow-free tfds builder: a tiny real lmdb end to end, and mock_data."""
+"""LSUN through our TensorFlow-free tfds builder: a tiny real lmdb end to end, mock_data, and
+prepare_lsun's one-line errors."""
 import io
 import os
+import pathlib
+import shutil
+import subprocess
+import sys
 
 import lmdb
 import numpy as np
@@ -19,6 +24,15 @@ def _encoded(pixels, fmt):
   return buffer.getvalue()
 
 
+def _write_lmdb(lmdb_dir, values):
+  """An lmdb at `lmdb_dir` (data.mdb and lock.mdb, as in the LSUN zips) holding `values`."""
+  lmdb_dir.mkdir(parents=True)
+  with lmdb.open(os.fspath(lmdb_dir), map_size=1 << 24) as env, env.begin(write=True) as txn:
+    for key, value in values.items():
+      txn.put(key.encode(), value)
+  return lmdb_dir
+
+
 @pytest.fixture(name="lsun_dir", scope="module")
 def _lsun_dir(tmp_path_factory):
   """A prepared `wgan_lsun/bedroom` built from an lmdb laid out like `bedroom_train_lmdb`."""
@@ -29,11 +43,7 @@ def _lsun_dir(tmp_path_factory):
   values = {key: _encoded(pixels, "WEBP" if i == 1 else "JPEG")
             for i, (key, pixels) in enumerate(originals.items())}
   values["f" * 40] = b"not an image"
-  lmdb_dir = root / "manual" / "bedroom_train_lmdb"
-  lmdb_dir.mkdir(parents=True)
-  with lmdb.open(os.fspath(lmdb_dir), map_size=1 << 24) as env, env.begin(write=True) as txn:
-    for key, value in values.items():
-      txn.put(key.encode(), value)
+  _write_lmdb(root / "manual" / "bedroom_train_lmdb", values)
   with pytest.warns(UserWarning, match="skipping LSUN image 'f{40}'"):
     prepare_lsun.prepare(manual_dir=str(root / "manual"), data_dir=str(root / "tfds"))
   return root, values
@@ -105,3 +115,99 @@ def test_tfds_sources_on_mock_data(name, channels):
     parts = [make(p=p, c=4).batch(1) for p in range(4)]
     assert all(part.shape == (2, 64, 64, channels) for part in parts)
     np.testing.assert_array_equal(np.concatenate(parts), batch)
+
+
+def test_builder_scales_a_sixteen_bit_image_instead_of_clipping_it(tmp_path):
+  rng = np.random.default_rng(2)
+  values = {"a": _encoded(np.full((20, 24), 32768, np.uint16), "PNG"),
+            "b": _encoded(rng.integers(0, 256, (20, 24, 3), np.uint8), "JPEG")}
+  _write_lmdb(tmp_path / "manual" / "bedroom_train_lmdb", values)
+  prepare_lsun.prepare(manual_dir=str(tmp_path / "manual"), data_dir=str(tmp_path / "tfds"))
+  split = tfds.data_source("wgan_lsun/bedroom", split="train", data_dir=str(tmp_path / "tfds"))
+  stored = {example["id"].decode(): example["image"] for example in split}
+  np.testing.assert_array_equal(stored["a"], np.full((20, 24, 3), 128, np.uint8))  # was 255
+
+
+_REPO = pathlib.Path(__file__).resolve().parents[1]
+_GET = "download bedroom_train_lmdb.zip from http://dl.yf.io/lsun/scenes/ and unzip it into"
+
+
+def _bad_input(tmp_path, case):
+  """(prepare_lsun arguments, the one stderr line expected) for one kind of bad input."""
+  manual, data_dir = tmp_path / "manual", tmp_path / "tfds"
+  jpeg = {"k": _encoded(np.zeros((8, 8, 3), np.uint8), "JPEG")}
+  if case == "no flags":
+    return [], ("error: the following arguments are required: --manual_dir; see `python -m "
+                "wgan_jax.data.prepare_lsun --help`")
+  if case == "unknown category":
+    return ["--manual_dir", str(manual), "--category", "garage"], (
+        "error: argument --category: invalid choice: 'garage' (choose from 'bedroom', 'bridge', "
+        "'church_outdoor', 'classroom', 'conference_room', 'dining_room', 'kitchen', "
+        "'living_room', 'restaurant', 'tower'); see `python -m wgan_jax.data.prepare_lsun --help`")
+  args = ["--manual_dir", str(manual), "--data_dir", str(data_dir)]
+  if case == "missing manual_dir":
+    return args, (f"error: manual_dir '{manual}' does not exist or is not a directory; pass "
+                  "--manual_dir the folder bedroom_train_lmdb.zip was unzipped into")
+  manual.mkdir()
+  if case == "empty manual_dir":
+    return args, f"error: manual_dir '{manual}' is empty; {_GET} {manual}"
+  if case == "lmdb one folder too deep":  # unzipped into a folder of the same name
+    _write_lmdb(manual / "bedroom_train_lmdb" / "bedroom_train_lmdb", jpeg)
+    return args, (f"error: no {manual}/bedroom_train_lmdb/data.mdb (nor an image folder "
+                  f"{manual}/bedroom); found {manual}/bedroom_train_lmdb/bedroom_train_lmdb/"
+                  f"data.mdb: pass --manual_dir {manual}/bedroom_train_lmdb")
+  if case == "lmdb under another name":
+    _write_lmdb(manual / "lsun" / "bedroom", jpeg)
+    return args, (f"error: no {manual}/bedroom_train_lmdb/data.mdb (nor an image folder "
+                  f"{manual}/bedroom); found {manual}/lsun/bedroom/data.mdb: move "
+                  f"{manual}/lsun/bedroom to {manual}/bedroom_train_lmdb")
+  if case == "lmdb does not open":
+    (manual / "bedroom_train_lmdb").mkdir()
+    (manual / "bedroom_train_lmdb" / "data.mdb").write_bytes(b"half a download")
+    with pytest.raises(lmdb.Error) as lmdb_error:
+      lmdb.open(os.fspath(manual / "bedroom_train_lmdb"), readonly=True, lock=False)
+    return args, (f"error: '{manual}/bedroom_train_lmdb/data.mdb' does not open as an lmdb "
+                  f"({lmdb_error.value}); the download or the unzip is incomplete: {_GET} {manual}")
+  if case == "lmdb without records":
+    _write_lmdb(manual / "bedroom_train_lmdb", {})
+    return args, (f"error: the lmdb '{manual}/bedroom_train_lmdb' holds no records; "
+                  f"{_GET} {manual}")
+  if case == "image folder without images":
+    (manual / "bedroom" / "sub").mkdir(parents=True)
+    (manual / "bedroom" / "notes.txt").write_text("no images here")
+    return args, (f"error: image folder '{manual}/bedroom' holds no .jpg/.jpeg/.png/.webp files; "
+                  f"put the bedroom images there or {_GET} {manual}")
+  _write_lmdb(manual / "bedroom_train_lmdb", jpeg)
+  (tmp_path / "file").write_text("a file, not a folder")
+  if case == "data_dir is a file":
+    return args[:3] + [str(tmp_path / "file")], (
+        f"error: data_dir '{tmp_path}/file' is a file, not a folder; pass --data_dir a folder "
+        "you can write")
+  assert case == "data_dir cannot be written"
+  return args[:3] + [str(tmp_path / "file" / "tfds")], (
+      f"error: data_dir '{tmp_path}/file/tfds' cannot be written (Not a directory); pass "
+      "--data_dir a folder you can write")
+
+
+@pytest.mark.parametrize("case", [
+    "no flags", "unknown category", "missing manual_dir", "empty manual_dir",
+    "lmdb one folder too deep", "lmdb under another name", "lmdb does not open",
+    "lmdb without records", "image folder without images", "data_dir is a file",
+    "data_dir cannot be written"])
+def test_prepare_lsun_bad_input_is_one_line_and_exit_2(tmp_path, case):
+  args, expected = _bad_input(tmp_path, case)
+  result = subprocess.run([sys.executable, "-m", "wgan_jax.data.prepare_lsun", *args],
+                          cwd=_REPO, env=os.environ | {"PYTHONPATH": str(_REPO)},
+                          capture_output=True, text=True, timeout=300, check=False)
+  assert (result.returncode, result.stderr, result.stdout) == (2, expected + "\n", "")
+  assert not (tmp_path / "tfds").exists()  # refused before anything was written
+
+
+def test_the_suggested_manual_dir_for_a_nested_lmdb_works(tmp_path):
+  nested = tmp_path / "manual" / "bedroom_train_lmdb"
+  _write_lmdb(nested / "bedroom_train_lmdb", {"k": _encoded(np.zeros((8, 8, 3), np.uint8), "JPEG")})
+  folder = prepare_lsun.prepare(manual_dir=str(nested), data_dir=str(tmp_path / "tfds"))
+  assert len(tfds.data_source("wgan_lsun/bedroom", split="train",
+                              data_dir=str(tmp_path / "tfds"))) == 1
+  shutil.rmtree(nested)  # a prepared dataset is reused: the 43 GB lmdb may be deleted
+  assert prepare_lsun.prepare(manual_dir=str(nested), data_dir=str(tmp_path / "tfds")) == folder

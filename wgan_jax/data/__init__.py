@@ -62,5 +62,5 @@ def make_source(name: str, *, image_size: int, channels: int, batch_size: int, s
     load_rows = folder.loader(files, image_size=image_size, channels=channels)
     return indexing.FiniteSource(load_rows, num_rows=len(files), element_shape=shape, **split)
   source = tfds_source.open_train_split(name, data_dir, offline.NAMES + mixtures.NAMES)
-  load_rows = tfds_source.loader(source, image_size=image_size, channels=channels)
+  load_rows = tfds_source.loader(source, image_size=image_size, channels=channels, name=name)
   return indexing.FiniteSource(load_rows, num_rows=len(source), element_shape=shape, **split)

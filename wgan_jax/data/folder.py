@@ -18,10 +18,13 @@ def image_files(root: str | os.PathLike) -> list[pathlib.Path]:
 
   Every candidate (by extension, case-insensitive, recursive) is decoded once in a thread pool
   (`images.decodes`: about 0.3 ms per JPEG on one core), so a corrupt file is found here rather
-  than in the middle of training.
+  than in the middle of training. Its mode is checked too (`images.check_mode`): a corrupt file
+  is one lost sample, but a refused mode (say 32-bit integer TIFF pixels) most likely holds for
+  the whole set and needs the user's decision, so it stops here.
 
   Raises:
-    DataError: `root` is not a directory, holds no image files, or none of them decodes.
+    DataError: `root` is not a directory, holds no image files, none of them decodes, or one
+      decodes to a mode whose pixel range is unknown (naming the file and the mode).
   """
   root = pathlib.Path(root).expanduser()
   if not root.is_dir():
@@ -32,7 +35,7 @@ def image_files(root: str | os.PathLike) -> list[pathlib.Path]:
     raise DataError(f"image folder {str(root)!r} holds no {'/'.join(EXTENSIONS)} files; "
                     "put the training images there (subfolders are searched)")
   with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
-    good = list(pool.map(images.decodes, candidates))
+    good = list(pool.map(_usable, candidates))
   for path, ok in zip(candidates, good):
     if not ok:
       warnings.warn(f"skipping {str(path)!r}: not a decodable image", stacklevel=2)
@@ -41,6 +44,15 @@ def image_files(root: str | os.PathLike) -> list[pathlib.Path]:
     raise DataError(f"none of the {len(candidates)} image files in {str(root)!r} decodes "
                     "(all corrupt or mislabelled); replace them with valid JPEG/PNG/WebP files")
   return files
+
+
+def _usable(path: pathlib.Path) -> bool:
+  """Whether `path` decodes; raises DataError if its mode is refused."""
+  if not images.decodes(path):
+    return False
+  with Image.open(path) as image:
+    images.check_mode(image, name=str(path))
+  return True
 
 
 def loader(files: list[pathlib.Path], *, image_size: int, channels: int):

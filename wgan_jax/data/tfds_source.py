@@ -4,7 +4,6 @@ Nothing is downloaded or prepared here: a dataset that is not prepared is a Data
 which command prepares it.
 """
 import numpy as np
-from PIL import Image
 import tensorflow_datasets as tfds
 
 from wgan_jax.data import images
@@ -62,15 +61,18 @@ def open_train_split(name: str, data_dir: str | None, builtin_names: tuple[str, 
   return source
 
 
-def loader(source, *, image_size: int, channels: int):
-  """`load_rows` for `indexing.FiniteSource`: int64 rows `[n]` -> float32 `[n, S, S, C]`."""
+def loader(source, *, image_size: int, channels: int, name: str = "tfds"):
+  """`load_rows` for `indexing.FiniteSource`: int64 rows `[n]` -> float32 `[n, S, S, C]`.
+
+  tfds decodes `image` to uint8 or uint16 arrays (float32 for a few sets); `images.model_pixels`
+  scales each by its range (uint16 by 65535). `name` is the dataset, for error messages.
+  """
 
   def load_rows(rows: np.ndarray) -> np.ndarray:
     out = np.empty((len(rows), image_size, image_size, channels), np.float32)
     for i, row in enumerate(rows):
-      pixels = source[row]["image"]
-      image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
-      out[i] = images.to_model_input(image, image_size=image_size, channels=channels)
+      out[i] = images.to_model_input(source[row]["image"], image_size=image_size,
+                                     channels=channels, name=f"{name} example {row}")
     return out
 
   return load_rows
