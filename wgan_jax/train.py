@@ -10,9 +10,9 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm import tqdm
 
-from wgan_jax import checkpoint, compile_options, data, models, parallel, pictures, recipe, steps
+from wgan_jax import (checkpoint, compile_options, data, models, parallel, pictures, progress,
+                      recipe, steps)
 from wgan_jax.run_log import RunLog
 
 SYNC_EVERY = 16  # critic chunks between host syncs; simulated CPU devices deadlock past ~45 queued
@@ -160,7 +160,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
                              f"checkpoint: {where} (lower the learning rate?).")
     warning = log.observe(step, last, log=step % config.log_every == 0 or step == config.num_steps)
     if warning:
-      tqdm.write(f"warning: {warning}")
+      bar.write(f"warning: {warning}")
     bar.set_postfix({shown: f"{last.get(shown, float('nan')):.4g}"}, refresh=False)
 
   def save_samples(step):
@@ -171,16 +171,17 @@ def train_and_evaluate(config, workdir: str) -> dict:
     if r.data_shape == (2,):
       critic = jax.jit(lambda c, x: steps.apply_player(c, c.params, x)[0])
       real = np.concatenate([source.batch(i) for i in range(8)])
-      pictures.save_points_plot(images, real, path, title=f"step {step}",
-                                critic_fn=lambda x: jax.device_get(critic(state.critic, x)))
+      picture = pictures.save_points_plot(
+          images, real, path, title=f"step {step}",
+          critic_fn=lambda x: jax.device_get(critic(state.critic, x)))
     else:
-      pictures.save_image_grid(images, path)
+      picture = pictures.save_image_grid(images, path)
+    log.image("samples", picture, step)
     log.plot()
 
   t0 = time.time()
-  with _StopRequest() as stop, _finishing(manager), tqdm(
-      total=config.num_steps, initial=start, disable=not main, unit="step",
-      dynamic_ncols=True) as bar:
+  with _StopRequest() as stop, _finishing(manager), progress.bar(
+      total=config.num_steps, initial=start, disable=not main) as bar:
     for step in range(start, config.num_steps):
       state, metrics = iterate(state, next(batches), run_key)
       if pending:
