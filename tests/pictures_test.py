@@ -12,10 +12,11 @@ from wgan_jax import pictures
 
 def test_image_grid_places_every_image_and_maps_range():
   images = np.stack([np.full((3, 4, 1), v, np.float32) for v in (-1.0, 0.0, 1.0)])
-  grid = pictures.image_grid(images, padding=1, scale=1)
+  grid = pictures.image_grid(images, padding=1, scale=1, background=7)
   assert grid.shape == (2 * 4 + 1, 2 * 5 + 1, 1)  # ceil(sqrt(3)) = 2 columns, 2 rows
   assert np.all(grid[1:4, 1:5] == 0) and np.all(grid[1:4, 6:10] == 128)
-  assert np.all(grid[5:8, 1:5] == 255) and np.all(grid[5:8, 6:10] == 0)  # empty cell stays black
+  assert np.all(grid[5:8, 1:5] == 255) and np.all(grid[5:8, 6:10] == 7)  # empty cell: background
+  assert np.all(grid[[0, 4, 8]] == 7) and np.all(grid[:, [0, 5, 10]] == 7)  # the separators
 
 
 @pytest.mark.parametrize("size, channels, scale", [(16, 1, 4), (64, 3, 1), (8, 3, 8)])
@@ -35,7 +36,7 @@ def test_one_image_in_the_grid_is_its_nearest_neighbour_upscale():
   y, x = 2 + (i // 8) * cell, 2 + (i % 8) * cell
   upscaled = np.repeat(np.repeat(pictures.to_pixels(images[i]), scale, 0), scale, 1)
   np.testing.assert_array_equal(grid[y:y + 64, x:x + 64], upscaled)
-  assert np.all(grid[y - 2:y, x:x + 64] == 0) and np.all(grid[y:y + 64, x - 2:x] == 0)
+  assert np.all(grid[y - 2:y, x:x + 64] == 128) and np.all(grid[y:y + 64, x - 2:x] == 128)
   np.testing.assert_array_equal(exact[16:32, 80:96], pictures.to_pixels(images[i]))  # scale=1
 
 

@@ -39,16 +39,18 @@ def viewable_scale(height: int, width: int, columns: int) -> int:
 
 
 def image_grid(images_NxHxWxC: np.ndarray, *, padding: int = 2, columns: int | None = None,
-               scale: int | None = None) -> np.ndarray:
-  """Tiles images in [-1, 1] into one uint8 picture, row by row, on black.
+               scale: int | None = None, background: int = 128) -> np.ndarray:
+  """Tiles images in [-1, 1] into one uint8 picture, row by row.
 
   Args:
     images_NxHxWxC: the images, values in [-1, 1].
-    padding: black pixels between images and around the grid, in the picture's pixels (a
-      separator stays thin however much the images are upscaled).
+    padding: pixels between images and around the grid, in the picture's pixels (a separator
+      stays thin however much the images are upscaled).
     columns: images per row (default: `grid_columns(N)`).
     scale: integer nearest-neighbour upscale factor of every image; default
       `viewable_scale(H, W, columns)`. `scale=1` gives the exact pixels.
+    background: the value of the separators and of empty cells; mid-grey stands out against
+      the black backgrounds of digits and the white of strokes alike.
 
   Returns:
     `[rows*(H*scale+padding)+padding, columns*(W*scale+padding)+padding, C]` uint8.
@@ -58,8 +60,8 @@ def image_grid(images_NxHxWxC: np.ndarray, *, padding: int = 2, columns: int | N
   scale = scale or viewable_scale(h, w, columns)
   rows = math.ceil(n / columns)
   sh, sw = h * scale, w * scale
-  grid = np.zeros((rows * (sh + padding) + padding, columns * (sw + padding) + padding, c),
-                  np.uint8)
+  grid = np.full((rows * (sh + padding) + padding, columns * (sw + padding) + padding, c),
+                 background, np.uint8)
   pixels = to_pixels(images_NxHxWxC).repeat(scale, axis=1).repeat(scale, axis=2)
   for i, image in enumerate(pixels):
     y, x = padding + (i // columns) * (sh + padding), padding + (i % columns) * (sw + padding)

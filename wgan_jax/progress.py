@@ -28,7 +28,8 @@ class LineProgress:
       step 300/1500 (20%) wasserstein_estimate=0.0412 [00:45<03:00, 6.67 step/s]
 
   that is the step, the shown estimate, then elapsed<remaining and the rate since the previous
-  line, as tqdm writes them (the remaining time assumes that rate).
+  line, as tqdm writes them (the remaining time assumes that rate). Rates count from the end of
+  the first step, which includes compiling.
   """
 
   def __init__(self, *, total: int, initial: int = 0, file: TextIO | None = None,
@@ -41,6 +42,7 @@ class LineProgress:
     self.postfix = ""
     self.start_time = self.last_time = clock()
     self.last_n = initial
+    self.rate_from = None  # (step, time) the next line's rate counts from
 
   def __enter__(self):
     return self
@@ -58,6 +60,8 @@ class LineProgress:
     """Counts `n` more steps; writes a line when one is due."""
     self.n += n
     now = self.clock()
+    if self.rate_from is None:
+      self.rate_from = (self.n, now)
     if (self.n // self.every_steps > self.last_n // self.every_steps
         or now - self.last_time >= self.every_seconds):
       self._line(now)
@@ -73,7 +77,7 @@ class LineProgress:
       self._line(self.clock())
 
   def _line(self, now: float):
-    steps, seconds = self.n - self.last_n, now - self.last_time
+    steps, seconds = self.n - self.rate_from[0], now - self.rate_from[1]
     rate = steps / seconds if steps and seconds > 0 else None
     left = tqdm.format_interval((self.total - self.n) / rate) if rate else "?"
     shown = f" {self.postfix}" if self.postfix else ""
@@ -81,6 +85,7 @@ class LineProgress:
     self.write(f"step {self.n}/{self.total} ({100 * self.n // max(self.total, 1)}%){shown} "
                f"[{tqdm.format_interval(now - self.start_time)}<{left}, {speed}]")
     self.last_n, self.last_time = self.n, now
+    self.rate_from = (self.n, now)
 
 
 def bar(*, total: int, initial: int = 0, disable: bool = False, file: TextIO | None = None):
