@@ -22,8 +22,8 @@ def is_terminal(stream: TextIO) -> bool:
 class LineProgress:
   """Progress as plain lines, with the subset of tqdm's interface that training uses.
 
-  A line is written when `every_steps` steps have passed since the last one, or `every_seconds`,
-  and once more on `close()` (so a log ends with where the run stopped):
+  A line is written when the step reaches a multiple of `every_steps` or `every_seconds` have
+  passed since the last line, and once more on `close()` (so a log ends where the run stopped):
 
       step 300/1500 (20%) wasserstein_estimate=0.0412 [00:45<03:00, 6.67 step/s]
 
