@@ -83,7 +83,7 @@ def test_sigterm_saves_a_checkpoint_exits_143_and_a_rerun_resumes(sigterm_run):
   assert rc == cli.EXIT_SIGNAL["SIGTERM"] == 143, err[-3000:]
   assert f"stopped by SIGTERM at generator step {step} " in out
   assert f"checkpoint saved in {workdir}/checkpoints/{step}" in out
-  # tqdm: rate, elapsed<ETA and the estimate
+  # progress lines (stderr is a pipe): rate, elapsed<ETA and the estimate
   assert "step/s" in err and "<" in err and "wasserstein_estimate=" in err
   assert rerun.returncode == 0, rerun.stderr[-3000:]
   assert f"resuming from step {step} in {workdir}" in rerun.stdout
@@ -97,7 +97,8 @@ def test_generate_writes_a_grid_and_single_images(sigterm_run, env, tmp_path):
                          "--num", "5", "--grid", "--out", str(tmp_path)],
                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
   assert done.returncode == 0, done.stderr[-3000:]
-  assert os.listdir(tmp_path) == [f"grid_step_{step + 2:06d}.png"]
+  assert sorted(os.listdir(tmp_path)) == [f"grid_step_{step + 2:06d}.{ext}"
+                                          for ext in ("npy", "png")]  # values beside the picture
   trained = generate.restore(str(workdir))
   assert trained.step == step + 2 and trained.config.width_g == 8
   samples = generate.sample(trained, 20, seed=3)  # more than one batch of 16

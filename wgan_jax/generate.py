@@ -1,5 +1,6 @@
 """Samples from a trained run: rebuild the networks from `workdir/config.json`, restore the latest
-checkpoint, run the generator, write the results."""
+checkpoint, run the generator on prior draws or along paths between them (latent walks), write
+the results."""
 import dataclasses
 import json
 import os
@@ -7,7 +8,6 @@ import os
 import jax
 import ml_collections
 import numpy as np
-from PIL import Image
 
 from wgan_jax import checkpoint, config_check, pictures, recipe, state as state_lib, steps
 from wgan_jax.errors import CheckpointError, ConfigError
@@ -61,6 +61,28 @@ def restore(workdir: str) -> Trained:
   return Trained(config=config, step=int(state.step), state=state, recipe=r)
 
 
+PATHS = ("linear", "slerp")  # the kinds of `interpolate`
+
+
+def _generate(trained: Trained, z_NxZ: np.ndarray) -> np.ndarray:
+  """The generator on `z_NxZ` (N a multiple of the run's batch size), batch by batch, in training
+  mode as during training (batch norm uses each batch's statistics)."""
+  g = trained.state.generator
+  run = jax.jit(lambda params, z: steps.apply_player(g, params, z)[0])
+  batch = trained.config.batch_size
+  return np.concatenate(jax.device_get([run(g.params, z_NxZ[i:i + batch])
+                                        for i in range(0, len(z_NxZ), batch)]))
+
+
+def _noise(trained: Trained, key: jax.Array, num: int) -> np.ndarray:
+  """`num` draws from the run's prior, in batches of its batch size keyed `fold_in(key, i)`."""
+  batch, prior = trained.config.batch_size, trained.recipe.loss.noise_prior
+  noise = jax.jit(steps.sample_noise, static_argnums=(1, 2, 3))
+  return np.concatenate(jax.device_get([
+      noise(jax.random.fold_in(key, i), batch, trained.config.nz, prior)
+      for i in range(-(-num // batch))]))[:num]
+
+
 def sample(trained: Trained, num: int, *, seed: int = 0) -> np.ndarray:
   """`num` generator outputs, `[num, *data_shape]` float32 (images in [-1, 1]).
 
@@ -69,18 +91,81 @@ def sample(trained: Trained, num: int, *, seed: int = 0) -> np.ndarray:
   """
   if num < 1:
     raise ConfigError(f"--num={num}: ask for at least one sample.")
-  g, batch = trained.state.generator, trained.config.batch_size
-  noise = jax.jit(steps.sample_noise, static_argnums=(1, 2, 3))
-  run = jax.jit(lambda params, z: steps.apply_player(g, params, z)[0])
-  key = jax.random.key(seed)
-  chunks = [run(g.params, noise(jax.random.fold_in(key, i), batch, trained.config.nz,
-                                trained.recipe.loss.noise_prior))
-            for i in range(-(-num // batch))]
-  return np.concatenate(jax.device_get(chunks))[:num]
+  batch = trained.config.batch_size
+  return _generate(trained, _noise(trained, jax.random.key(seed), -(-num // batch) * batch))[:num]
+
+
+def interpolate(z0_Z: np.ndarray, z1_Z: np.ndarray, num: int, kind: str = "linear") -> np.ndarray:
+  """`num` points from `z0` to `z1` (both included, exactly), at evenly spaced t in [0, 1].
+
+  "linear": the straight line (1 - t) z0 + t z1. "slerp": the great circle
+  (sin((1 - t) W) z0 + sin(t W) z1) / sin W, W the angle between z0 and z1 (White 2016,
+  "Sampling Generative Networks", Sec. 2.1): between endpoints of equal norm it keeps that norm,
+  where most of a normal prior's mass lies; the straight line's midpoint between two independent
+  N(0, I) draws has only 1/sqrt(2) of their norm. Parallel or opposite endpoints fall back to
+  the line.
+
+  Args:
+    z0_Z, z1_Z: the endpoints, `[Z]`.
+    num: points on the path, at least 2.
+    kind: "linear" or "slerp".
+
+  Returns:
+    `[num, Z]`, the endpoints' dtype.
+
+  Raises:
+    ValueError: `num` < 2 or an unknown `kind`.
+  """
+  if num < 2:
+    raise ValueError(f"num={num}: a path needs at least its 2 endpoints.")
+  if kind not in PATHS:
+    raise ValueError(f"unknown path {kind!r}; use one of {', '.join(PATHS)}.")
+  z0, z1 = np.asarray(z0_Z, np.float64), np.asarray(z1_Z, np.float64)
+  t_Tx1 = np.linspace(0.0, 1.0, num)[:, None]
+  w0_Tx1, w1_Tx1 = 1 - t_Tx1, t_Tx1
+  if kind == "slerp":
+    cos = np.dot(z0, z1) / (np.linalg.norm(z0) * np.linalg.norm(z1))
+    angle = np.arccos(np.clip(cos, -1.0, 1.0))
+    if np.sin(angle) > 1e-6:
+      w0_Tx1 = np.sin((1 - t_Tx1) * angle) / np.sin(angle)
+      w1_Tx1 = np.sin(t_Tx1 * angle) / np.sin(angle)
+  return (w0_Tx1 * z0 + w1_Tx1 * z1).astype(np.result_type(z0_Z, z1_Z))
+
+
+def latent_walk(trained: Trained, rows: int, num: int, *, kind: str = "linear",
+                seed: int = 0) -> np.ndarray:
+  """Generator outputs along `rows` paths of `num` points between pairs of prior draws.
+
+  The paths' points go through the generator together, in batches of the run's size (the last
+  one filled up with other prior draws), so batch norm sees batches like the training's.
+
+  Returns:
+    `[rows, num, *data_shape]` float32.
+
+  Raises:
+    ConfigError: `rows` < 1, or "slerp" for a uniform prior (the great circle leaves its cube).
+    ValueError: `num` < 2 or an unknown `kind` (see `interpolate`).
+  """
+  prior = trained.recipe.loss.noise_prior
+  if rows < 1:
+    raise ConfigError(f"--rows={rows}: ask for at least one row.")
+  if kind == "slerp" and prior != "normal":
+    raise ConfigError(f"--path=slerp (the great circle) suits a normal prior; this run's is "
+                      f"{prior!r}, whose cube it leaves: use --path=linear.")
+  ends_key, fill_key = (jax.random.fold_in(jax.random.key(seed), i) for i in range(2))
+  ends_2RxZ = _noise(trained, ends_key, 2 * rows)
+  z_NxZ = np.concatenate([interpolate(ends_2RxZ[2 * i], ends_2RxZ[2 * i + 1], num, kind)
+                          for i in range(rows)])
+  fill = -len(z_NxZ) % trained.config.batch_size
+  if fill:
+    z_NxZ = np.concatenate([z_NxZ, _noise(trained, fill_key, fill)])
+  out = _generate(trained, z_NxZ)[:rows * num]
+  return out.reshape(rows, num, *out.shape[1:])
 
 
 def write(samples: np.ndarray, out_dir: str, *, step: int, grid: bool) -> list[str]:
-  """Writes samples under `out_dir`: one grid PNG (`grid`) or one PNG per image
+  """Writes samples under `out_dir`: one grid (`grid`: `grid_step_XXXXXX.png`, upscaled to be
+  seen, with the values in `grid_step_XXXXXX.npy`) or one exact PNG per image
   (`step_XXXXXX/NNNNN.png`); 2-D points go to `points_step_XXXXXX.npy`. Returns the paths."""
   os.makedirs(out_dir, exist_ok=True)
   if samples.ndim == 2:
@@ -88,14 +173,29 @@ def write(samples: np.ndarray, out_dir: str, *, step: int, grid: bool) -> list[s
     np.save(path, samples)
     return [path]
   if grid:
-    path = os.path.join(out_dir, f"grid_step_{step:06d}.png")
-    pictures.save_image_grid(samples, path)
-    return [path]
+    stem = os.path.join(out_dir, f"grid_step_{step:06d}")
+    pictures.save_image_grid(samples, stem + ".png")
+    np.save(stem + ".npy", samples)
+    return [stem + ".png", stem + ".npy"]
   folder = os.path.join(out_dir, f"step_{step:06d}")
   os.makedirs(folder, exist_ok=True)
   paths = []
   for i, image_HxWxC in enumerate(samples):
-    pixels = pictures.image_grid(image_HxWxC[None], padding=0)
     paths.append(os.path.join(folder, f"{i:05d}.png"))
-    Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(paths[-1])
+    pictures.save_png(pictures.to_pixels(image_HxWxC), paths[-1])
   return paths
+
+
+def write_walk(walk_RxTx: np.ndarray, out_dir: str, *, step: int, kind: str) -> list[str]:
+  """Writes `latent_walk`'s output under `out_dir` as `walk_KIND_step_XXXXXX`: a grid of one path
+  per row (`.png`) and the values (`.npy`, `[rows, num, ...]`); 2-D points as `.npy` only."""
+  os.makedirs(out_dir, exist_ok=True)
+  stem = os.path.join(out_dir, f"walk_{kind}_step_{step:06d}")
+  if walk_RxTx.ndim == 3:
+    np.save(stem + ".npy", walk_RxTx)
+    return [stem + ".npy"]
+  rows, num = walk_RxTx.shape[:2]
+  pictures.save_image_grid(walk_RxTx.reshape(rows * num, *walk_RxTx.shape[2:]), stem + ".png",
+                           columns=num)
+  np.save(stem + ".npy", walk_RxTx)
+  return [stem + ".png", stem + ".npy"]

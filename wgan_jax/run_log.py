@@ -48,11 +48,13 @@ def _keep_records_up_to(path: str, step: int) -> list[dict]:
 
 
 class RunLog:
-  """Appends one JSON object per logged step to `workdir/metrics.jsonl` and mirrors it to
-  TensorBoard (`workdir/tensorboard`). Only the main process writes; the others just count.
+  """Appends one JSON object per logged step to `workdir/metrics.jsonl` and mirrors it, with the
+  sample pictures, to TensorBoard (`workdir/tensorboard`). Only the main process writes; the
+  others just count.
 
   A run resumed at `start_step` keeps the records up to it and drops later ones, so the file
-  reads as one uninterrupted run.
+  reads as one uninterrupted run; TensorBoard is told the same (`purge_step`), so the steps
+  written past the checkpoint do not show twice.
   """
 
   def __init__(self, workdir: str, *, write: bool, start_step: int = 0):
@@ -68,7 +70,8 @@ class RunLog:
           self.steps.append(r["step"])
           self.estimates.append(r["wasserstein_estimate"])
       self._jsonl = open(path, "a", buffering=1)
-      self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
+      self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"),
+                               purge_step=start_step + 1 if start_step else None)
 
   def observe(self, step: int, metrics: dict, *, log: bool) -> str | None:
     """Records step `step`'s scalars (already on the host); writes them when `log`.
@@ -95,6 +98,11 @@ class RunLog:
         if math.isfinite(value):
           self._tb.add_scalar(name, value, step)
     return warning
+
+  def image(self, tag: str, pixels_HxWxC: np.ndarray, step: int):
+    """Sends a uint8 picture (1 or 3 channels) to TensorBoard as image `tag` at `step`."""
+    if self.write:
+      self._tb.add_image(tag, pixels_HxWxC, step, dataformats="HWC")
 
   def plot(self):
     """Refreshes `workdir/wasserstein.png` (median filter of 101 taps, as the official code)."""

@@ -11,10 +11,9 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm import tqdm
 
 from wgan_jax import (checkpoint, compile_options, config_check, data, models, parallel, pictures,
-                      recipe, steps)
+                      progress, recipe, steps)
 from wgan_jax.errors import DiskFullError, TrainingDiverged, WorkdirError
 from wgan_jax.run_log import RunLog
 
@@ -181,7 +180,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
       raise diverged(", ".join(bad), step)
     warning = log.observe(step, last, log=step % config.log_every == 0 or step == config.num_steps)
     if warning:
-      tqdm.write(f"warning: {warning}")
+      bar.write(f"warning: {warning}")
     bar.set_postfix({shown: f"{last.get(shown, float('nan')):.4g}"}, refresh=False)
 
   def save_samples(step):
@@ -192,16 +191,18 @@ def train_and_evaluate(config, workdir: str) -> dict:
     if r.data_shape == (2,):
       critic = jax.jit(lambda c, x: steps.apply_player(c, c.params, x)[0])
       real = np.concatenate([source.batch(i) for i in range(8)])
-      pictures.save_points_plot(images, real, path, title=f"step {step}",
-                                critic_fn=lambda x: jax.device_get(critic(state.critic, x)))
+      picture = pictures.save_points_plot(
+          images, real, path, title=f"step {step}",
+          critic_fn=lambda x: jax.device_get(critic(state.critic, x)))
     else:
-      pictures.save_image_grid(images, path)
+      picture = pictures.save_image_grid(images, path)
+    log.image("samples", picture, step)
     log.plot()
 
   t0 = time.time()
   with _StopRequest() as stop, _finishing(manager), _disk_full_is_one_line(
-      workdir, manager), tqdm(total=config.num_steps, initial=start, disable=not main,
-                              unit="step", dynamic_ncols=True) as bar:
+      workdir, manager), progress.bar(total=config.num_steps, initial=start,
+                                      disable=not main) as bar:
     for step in range(start, config.num_steps):
       state, metrics = iterate(state, next(batches), run_key)
       if pending:
