@@ -8,6 +8,7 @@ names are intact; free space and rerun); 130 / 143 stopped by SIGINT / SIGTERM (
 saved when training had started; rerun the same command to resume).
 """
 import difflib
+import logging as std_logging
 import signal
 import sys
 import time
@@ -110,6 +111,12 @@ def parse_flags(argv: list[str]) -> list[str]:
   as one `warning: ...` line each. Logs show warnings and errors only (orbax's INFO lines would
   bury the progress bar); `--verbosity=0` brings them back."""
   warnings.formatwarning = _one_line_warning
+  library_log = std_logging.getLogger("wgan_jax")
+  if not library_log.handlers:  # the library's warnings (e.g. a skipped checkpoint), one line each
+    handler = std_logging.StreamHandler(sys.stderr)
+    handler.setFormatter(std_logging.Formatter("warning: %(message)s"))
+    library_log.addHandler(handler)
+    library_log.propagate = False
   try:
     rest = flags.FLAGS(argv)
   except flags.Error as e:

@@ -62,18 +62,25 @@ def test_data_and_recipe_errors_are_one_line_exit_2(overrides, expected, capsys,
 
 
 def test_a_checkpoint_of_another_architecture_is_refused_and_left_alone(capsys, tmp_path):
-  other = digits.get_config(smoke=True)
-  other.width_d = 16
-  (tmp_path / "config.json").write_text(json.dumps(other.to_dict()))
-  (tmp_path / "checkpoints" / "3").mkdir(parents=True)
-  (tmp_path / "checkpoints" / "3" / "marker").write_text("kept")
-  before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+  assert _run(capsys, tmp_path, width_d=16, num_steps=2, checkpoint_every=2)[0] == 0
+  files = lambda: {str(p.relative_to(tmp_path)): p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+  before = files()
   code, err = _run(capsys, tmp_path)
   assert code == cli.EXIT_BAD_INPUT
   assert "width_d: checkpoint 16 vs now 8" in _error_line(err)
   assert json.loads((tmp_path / "config.json").read_text())["width_d"] == 16
-  after = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
-  assert after == before  # refused before anything was written
+  assert files() == before  # refused before anything was written
+
+
+def test_a_config_of_another_architecture_without_a_checkpoint_is_no_conflict(capsys, tmp_path):
+  """A run that stopped before its first save left config.json and an empty checkpoints/."""
+  other = digits.get_config(smoke=True)
+  other.width_d = 16
+  (tmp_path / "config.json").write_text(json.dumps(other.to_dict()))
+  (tmp_path / "checkpoints").mkdir()
+  code, err = _run(capsys, tmp_path, num_steps=1)
+  assert code == 0, err
+  assert json.loads((tmp_path / "config.json").read_text())["width_d"] == 8
 
 
 @pytest.mark.parametrize("first_bad_step, where", [

@@ -79,13 +79,9 @@ def _disk_full_is_one_line(workdir: str, manager):
 
 
 def _finite_players(state) -> dict[str, jax.Array]:
-  """{"generator": bool, "critic": bool}: whether every parameter, batch statistic and optimizer
-  moment of the player is finite (one fused reduction each, on device)."""
-  def finite(tree):
-    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)
-              if jnp.issubdtype(x.dtype, jnp.inexact)]
-    return jnp.all(jnp.stack(leaves)) if leaves else jnp.bool_(True)
-  return {name: finite((p.params, p.batch_stats, p.opt_state))
+  """{"generator": bool, "critic": bool} on device: whether every parameter, batch statistic and
+  optimizer moment of the player is finite."""
+  return {name: checkpoint.all_finite((p.params, p.batch_stats, p.opt_state))
           for name, p in (("generator", state.generator), ("critic", state.critic))}
 
 
