@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wgan_jax import losses, optim, state as state_lib, steps
+from wgan_jax import objectives, optim, state as state_lib, steps
 
 B, NZ, N_CRITIC, ITERATIONS = 8, 3, 3, 4
 
@@ -52,7 +52,7 @@ class Autoencoder(nn.Module):
     return jnp.mean(jnp.abs(x_Bx2 - recon), axis=1)
 
 
-# name -> (LossSpec kwargs, generator, critic, optimizer, clip).
+# name -> (objectives.make kwargs, generator, critic, optimizer, clip).
 CASES = {
     "wgan": (dict(name="wgan"), Generator(True), Critic(True), "rmsprop", 0.5),
     "wgan_gp": (dict(name="wgan_gp"), Generator(), Critic(), "adam", None),
@@ -70,7 +70,7 @@ def run(case):
   """`ITERATIONS` jitted train steps of `case`: (final state, metrics of every iteration); cached,
   so the two tests share the runs."""
   spec_kwargs, generator, critic, optimizer, clip = CASES[case]
-  spec = losses.LossSpec(**spec_kwargs)
+  spec = objectives.make(**spec_kwargs)
   tx = lambda clip=None: optim.make_optimizer(optimizer, 1e-2, clip_value=clip, beta1=0.5)
   state = state_lib.create_state(
       jax.random.key(0), generator=generator, critic=critic, generator_tx=tx(),

@@ -9,7 +9,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 import optax
 
-from wgan_jax import began, losses, models, optim, state as state_lib
+from wgan_jax import began, models, objectives, optim, state as state_lib
 from wgan_jax.schedule import CriticSchedule
 
 GENERATORS = ("dcgan", "dcgan_nobn", "dcgan_constant", "mlp", "began")
@@ -22,7 +22,7 @@ class Recipe:
   critic: nn.Module
   generator_tx: optax.GradientTransformation
   critic_tx: optax.GradientTransformation
-  loss: losses.LossSpec
+  loss: objectives.Objective
   schedule: CriticSchedule
   data_shape: tuple[int, ...]
   clip_value: float | None
@@ -97,7 +97,7 @@ def build(config, data_shape: tuple[int, ...]) -> Recipe:
     config: the run's ConfigDict (fields as in experiments/configs/base.py).
     data_shape: one example's shape, from the data source: `(S, S, C)` or `(2,)`.
   """
-  loss = losses.LossSpec(name=config.loss, gp_weight=config.gp_weight,
+  loss = objectives.make(name=config.loss, gp_weight=config.gp_weight,
                          gan_generator=config.gan_generator, began_gamma=config.began_gamma,
                          began_lambda_k=config.began_lambda_k)
   is_began, points = config.loss == "began", tuple(data_shape) == (2,)
