@@ -1,6 +1,6 @@
 """WGAN, WGAN-GP, the standard GAN and BEGAN through their objectives: each moves samples of a 2-D
-mixture toward its modes; WGAN-GP refuses a batch-norm critic; chunked critic loops equal one
-scan for the new objectives too."""
+mixture toward its modes; WGAN-GP refuses a batch-norm critic; its critic updates draw their
+noise and interpolation weights from the keys of (run key, step, i) alone."""
 import functools
 
 import jax
@@ -107,16 +107,21 @@ def test_layer_norm_critic_scores_each_example_on_its_own():
 
 
 train_step = jax.jit(steps.train_step, static_argnames="loss")
-critic_steps = jax.jit(steps.critic_steps, static_argnames="loss")
+critic_step = jax.jit(steps.critic_step, static_argnames="loss")
+generator_step = jax.jit(steps.generator_step, static_argnames=("batch_size", "loss"))
 
 
-def test_chunked_wgan_gp_critic_updates_equal_one_scan():
-  # WGAN-GP splits each critic key for its interpolation weights: chunks must still agree.
+def test_wgan_gp_train_step_equals_its_updates_one_by_one():
+  # WGAN-GP splits each critic key for its interpolation weights; update i still draws from
+  # fold_in(critic_root, i) alone.
   s0, spec, key = point_state("wgan_gp"), objectives.WGANGP(), jax.random.key(3)
   real = jax.random.normal(jax.random.key(4), (2, 16, 2))
   whole, m_whole = train_step(s0, real, key, loss=spec)
-  part, _ = critic_steps(s0, real[:1], key, loss=spec)
-  part, m_part = train_step(part, real[1:], key, 1, loss=spec)
+  critic_root, generator_key = jax.random.split(jax.random.fold_in(key, s0.step))
+  part = s0
+  for i in range(2):
+    part, _ = critic_step(part, real[i], jax.random.fold_in(critic_root, i), loss=spec)
+  part, m_part = generator_step(part, generator_key, 16, loss=spec)
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7), whole, part)
   np.testing.assert_allclose(m_whole["generator_loss"], m_part["generator_loss"], rtol=1e-5)
   # The critic minimises minus the estimate plus the penalty.

@@ -1,5 +1,5 @@
 """BEGAN: its networks, k_t and M_global by hand and through the train step, the learning-rate
-plateau and its floor, and chunked critic loops equal to one scan."""
+plateau and its floor, and the train step as its parts."""
 import functools
 
 import jax
@@ -12,7 +12,6 @@ from wgan_jax import began, models, objectives, optim, state as state_lib, steps
 SPEC = objectives.make("began", began_lambda_k=0.1)
 # Jitted once for the module, so tests that share shapes share the compiled step.
 train_step = jax.jit(steps.train_step, static_argnames="loss")
-critic_steps = jax.jit(steps.critic_steps, static_argnames="loss")
 critic_step = jax.jit(steps.critic_step, static_argnames="loss")
 generator_step = jax.jit(steps.generator_step, static_argnames=("batch_size", "loss"))
 
@@ -143,11 +142,16 @@ def test_the_scale_multiplies_both_players_updates():
                  delta(halved), delta(s0))
 
 
-def test_chunked_critic_updates_equal_one_scan():
+def test_train_step_is_critic_updates_generator_update_then_the_balance():
   s0, real, key = point_state(), points(2), jax.random.key(5)
   whole, m_whole = train_step(s0, real, key, loss=SPEC)
-  part, _ = critic_steps(s0, real[:1], key, loss=SPEC)
-  part, m_part = train_step(part, real[1:], key, 1, loss=SPEC)
+  critic_root, generator_key = jax.random.split(jax.random.fold_in(key, s0.step))
+  part = s0
+  for i in range(2):
+    part, m_critic = critic_step(part, real[i], jax.random.fold_in(critic_root, i), loss=SPEC)
+  part, m_generator = generator_step(part, generator_key, 16, loss=SPEC)
+  balance, m_part = SPEC.end_of_iteration(part.balance, {**m_critic, **m_generator})
+  part = part.replace(balance=balance)
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), whole, part)
   assert float(m_whole["k_t"]) == float(m_part["k_t"])
 

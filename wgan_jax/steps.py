@@ -94,20 +94,17 @@ def _iteration_keys(key: jax.Array, step: jax.Array):
   return critic_root, generator_key
 
 
-def critic_steps(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, first=0, *,
+def critic_steps(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, *,
                  unroll: int | bool = 1, loss: objectives.Objective = objectives.WGAN()):
   """N critic updates in a `lax.scan`, a fresh real batch and noise key for each.
 
-  Critic update i of the current generator iteration draws its noise from
-  `fold_in(critic_root, i)`, so the iteration's N updates can run as one scan or as consecutive
-  chunks (`first` = index of the chunk's first update) with bit-identical results.
+  Critic update i of the current generator iteration draws its randomness from
+  `fold_in(critic_root, i)`, a key of (run key, step, i) alone.
 
   Args:
     state: both players.
     real_NxBxHxWxC: N real batches (any example shape, e.g. `[N, B, 2]` for points).
     key: the run's root key (see `train_step`).
-    first: index, within this generator iteration, of the first critic update here (an int or a
-      scalar int array; an array does not recompile when it changes).
     unroll: `lax.scan`'s unroll. Rolled (1) compiles in about half the time; the steps run as
       fast either way, on XLA:CPU too, with `convolutions`' forms.
     loss: the objective (static: pass it with `functools.partial` or `static_argnames`).
@@ -116,13 +113,13 @@ def critic_steps(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, fir
     (new state, metrics of every update, each `[N]`).
   """
   critic_root, _ = _iteration_keys(key, state.step)
-  indices = first + jnp.arange(real_NxBxHxWxC.shape[0])
-  keys = jax.vmap(lambda i: jax.random.fold_in(critic_root, i))(indices)
+  keys = jax.vmap(lambda i: jax.random.fold_in(critic_root, i))(
+      jnp.arange(real_NxBxHxWxC.shape[0]))
   return jax.lax.scan(lambda s, xs: critic_step(s, *xs, loss=loss), state,
                       (real_NxBxHxWxC, keys), unroll=unroll)
 
 
-def train_step(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, first=0, *,
+def train_step(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, *,
                unroll: int | bool = 1, loss: objectives.Objective = objectives.WGAN()):
   """One generator iteration of Algorithm 1: N critic updates (a `lax.scan`), one generator
   update against the updated critic, then the objective's end-of-iteration hook (BEGAN's k_t and
@@ -133,8 +130,6 @@ def train_step(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, first
     real_NxBxHxWxC: N real batches, a fresh one for every critic step (N = n_critic).
     key: the run's root key; the iteration's randomness is derived from it and `state.step`, so
       a resumed run draws the same noise without a checkpointed key.
-    first: index of the first critic update here when earlier updates of the same iteration ran
-      through `critic_steps` (long warm-up iterations in chunks); 0 otherwise.
     unroll: `lax.scan`'s unroll.
     loss: the objective (static).
 
@@ -143,8 +138,7 @@ def train_step(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, first
     code prints them.
   """
   _, generator_key = _iteration_keys(key, state.step)
-  state, critic_metrics = critic_steps(state, real_NxBxHxWxC, key, first, unroll=unroll,
-                                       loss=loss)
+  state, critic_metrics = critic_steps(state, real_NxBxHxWxC, key, unroll=unroll, loss=loss)
   state, generator_metrics = generator_step(state, generator_key, real_NxBxHxWxC.shape[1],
                                             loss=loss)
   metrics = {**jax.tree.map(lambda m: m[-1], critic_metrics), **generator_metrics}
