@@ -8,7 +8,8 @@ no batch norm, an 8x8 smallest map and a dense embedding. `MLPAutoencoderCritic`
 dense autoencoder for 2-D points (the tests' mixtures), used with `models.MLPGenerator`.
 
 The last section, apart from the networks, is BEGAN's equilibrium: k_t and the learning-rate
-scale, which `losses.BEGAN` hands to the train step as its extra state and end-of-iteration hook.
+scale, which `objectives.BEGAN` hands to the train step as its own state and end-of-iteration
+hook.
 """
 from typing import Any
 

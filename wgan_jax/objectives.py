@@ -16,8 +16,8 @@ import jax.numpy as jnp
 
 from wgan_jax import began, losses
 
-_BALANCE = ("BEGAN needs the state's `balance` and the other losses must not have one: pass the "
-            "same `loss=` to create_state and to the steps.")
+_BALANCE = ("BEGAN needs the state's `balance` and the other objectives must not have one: pass "
+            "the same `loss=` to create_state and to the steps.")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -39,7 +39,7 @@ class Objective:
 
   def __post_init__(self):
     if self.noise_prior not in ("normal", "uniform"):
-      raise ValueError(f"prior={self.noise_prior!r}; use 'normal', 'uniform' or None.")
+      raise ValueError(f"prior={self.noise_prior!r}; use 'normal' or 'uniform'.")
 
   def check(self, state) -> None:
     """Refuses a `GANState` this objective cannot train.
@@ -240,11 +240,10 @@ def make(name: str = "wgan", *, gp_weight: float = 10.0, gan_generator: str = "n
   """
   if name not in OBJECTIVES:
     raise ValueError(f"unknown loss {name!r}; use one of {NAMES}.")
+  own = {"wgan_gp": dict(gp_weight=gp_weight), "gan": dict(generator=gan_generator),
+         "began": dict(gamma=began_gamma, lambda_k=began_lambda_k, lr_factor=began_lr_factor,
+                       lr_window=began_lr_window, lr_patience=began_lr_patience,
+                       lr_rtol=began_lr_rtol, lr_min_scale=began_lr_min_scale)}
   prior_kw = {} if prior is None else {"noise_prior": prior}
-  objectives = {
-      "wgan": WGAN(**prior_kw), "wgan_gp": WGANGP(gp_weight=gp_weight, **prior_kw),
-      "gan": GAN(generator=gan_generator, **prior_kw),
-      "began": BEGAN(gamma=began_gamma, lambda_k=began_lambda_k, lr_factor=began_lr_factor,
-                     lr_window=began_lr_window, lr_patience=began_lr_patience,
-                     lr_rtol=began_lr_rtol, lr_min_scale=began_lr_min_scale, **prior_kw)}
-  return objectives[name]
+  built = {n: cls(**own.get(n, {}), **prior_kw) for n, cls in OBJECTIVES.items()}
+  return built[name]
