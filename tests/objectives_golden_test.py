@@ -19,28 +19,19 @@ from wgan_jax import objectives, optim, state as state_lib, steps
 B, NZ, N_CRITIC, ITERATIONS = 8, 3, 3, 4
 
 
-class Generator(nn.Module):
-  """`z_BxZ -> [B, 2]`, batch norm after the hidden layer when `batch_norm`."""
+class Net(nn.Module):
+  """A hidden layer of 16, batch norm after it when `batch_norm`, ReLU, `features` outputs: a
+  generator `z_BxZ -> [B, 2]` (`features=2`) or a critic `[B, 2] -> [B]` (`features=1`)."""
+  features: int
   batch_norm: bool = False
 
   @nn.compact
-  def __call__(self, z_BxZ):
-    h = nn.Dense(16)(z_BxZ)
+  def __call__(self, x_BxD):
+    h = nn.Dense(16)(x_BxD)
     if self.batch_norm:
       h = nn.BatchNorm(use_running_average=False)(h)
-    return nn.Dense(2)(nn.relu(h))
-
-
-class Critic(nn.Module):
-  """`[B, 2] -> [B]` scores (or logits), batch norm after the hidden layer when `batch_norm`."""
-  batch_norm: bool = False
-
-  @nn.compact
-  def __call__(self, x_Bx2):
-    h = nn.Dense(16)(x_Bx2)
-    if self.batch_norm:
-      h = nn.BatchNorm(use_running_average=False)(h)
-    return nn.Dense(1)(nn.relu(h)).reshape(-1)
+    out = nn.Dense(self.features)(nn.relu(h))
+    return out.reshape(-1) if self.features == 1 else out
 
 
 class Autoencoder(nn.Module):
@@ -54,14 +45,13 @@ class Autoencoder(nn.Module):
 
 # name -> (objectives.make kwargs, generator, critic, optimizer, clip).
 CASES = {
-    "wgan": (dict(name="wgan"), Generator(True), Critic(True), "rmsprop", 0.5),
-    "wgan_gp": (dict(name="wgan_gp"), Generator(), Critic(), "adam", None),
-    "gan": (dict(name="gan"), Generator(True), Critic(True), "adam", None),
-    "gan_minimax": (dict(name="gan", gan_generator="minimax"), Generator(), Critic(), "adam",
-                    None),
+    "wgan": (dict(name="wgan"), Net(2, True), Net(1, True), "rmsprop", 0.5),
+    "wgan_gp": (dict(name="wgan_gp"), Net(2), Net(1), "adam", None),
+    "gan": (dict(name="gan"), Net(2, True), Net(1, True), "adam", None),
+    "gan_minimax": (dict(name="gan", gan_generator="minimax"), Net(2), Net(1), "adam", None),
     # A plateau window of one iteration and no patience, so the learning-rate scale moves here.
     "began": (dict(name="began", began_lambda_k=0.1, began_lr_window=1, began_lr_patience=0),
-              Generator(), Autoencoder(), "adam", None),
+              Net(2), Autoencoder(), "adam", None),
 }
 
 
