@@ -42,7 +42,6 @@ def _measure(args) -> dict:
   """In a fresh process: times the jitted iteration on the first `args.child` devices."""
   import jax  # pylint: disable=g-import-not-at-top
   jax.config.update("jax_num_cpu_devices", args.child)
-  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from wgan_jax import compile_options, models, optim, parallel, steps, train  # pylint: disable=g-import-not-at-top
   from wgan_jax import state as state_lib  # pylint: disable=g-import-not-at-top
@@ -66,17 +65,17 @@ def _measure(args) -> dict:
       -1, 1, (args.n_critic, args.batch_size, *shape)).astype(np.float32)
   real = parallel.global_batch(real, batches)
   step = jax.jit(steps.train_step,
-                 in_shardings=(repl, batches, repl, repl), out_shardings=(repl, repl),
+                 in_shardings=(repl, batches, repl), out_shardings=(repl, repl),
                  donate_argnums=0, compiler_options=compile_options.step_compiler_options())
-  key, first = jax.random.key(1), jnp.int32(0)
+  key = jax.random.key(1)
   start = time.perf_counter()
-  state, _ = jax.block_until_ready(step(state, real, key, first))
+  state, _ = jax.block_until_ready(step(state, real, key))
   compile_s = time.perf_counter() - start
   window, seconds = train.SYNC_EVERY, []
   for _ in range(args.windows):
     start = time.perf_counter()
     for _ in range(window):
-      state, metrics = step(state, real, key, first)
+      state, metrics = step(state, real, key)
     jax.block_until_ready((state, metrics))
     seconds.append((time.perf_counter() - start) / window)
   per_step = float(np.median(seconds))

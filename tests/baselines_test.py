@@ -1,6 +1,6 @@
-"""WGAN, WGAN-GP, the standard GAN and BEGAN through one switch: each moves samples of a 2-D
-mixture toward its modes; WGAN-GP refuses a batch-norm critic; chunked critic loops equal one
-scan for the new objectives too."""
+"""WGAN, WGAN-GP, the standard GAN and BEGAN through their objectives: each moves samples of a 2-D
+mixture toward its modes; WGAN-GP refuses a batch-norm critic; its critic updates draw their
+noise and interpolation weights from the keys of (run key, step, i) alone."""
 import functools
 
 import jax
@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wgan_jax import began, data, losses, models, optim, state as state_lib, steps
+from wgan_jax import began, data, models, objectives, optim, state as state_lib, steps
 
 WGAN_KEYS = {"critic_loss", "critic_real", "critic_fake", "critic_grad_norm", "generator_loss",
              "generator_grad_norm", "wasserstein_estimate"}
@@ -28,11 +28,11 @@ BATCH, NZ, CHUNK = 128, 2, 25
 
 
 def point_state(name, *, seed=0, spec=None, **recipe):
-  spec = spec or losses.LossSpec(name)
+  spec = spec or objectives.make(name)
   tx = lambda clip=None: optim.make_optimizer(
       recipe.get("optimizer", "adam"), recipe.get("lr", 1e-3), clip_value=clip,
       beta1=recipe.get("beta1", 0.5), beta2=recipe.get("beta2", 0.999))
-  critic = (began.MLPAutoencoderCritic(width=128) if name == "began"
+  critic = (began.MLPAutoencoderCritic(width=128) if spec.autoencoder_critic
             else models.MLPCritic(width=128, num_hidden=2))
   # Eager, not jitted: the small init ops compile once for every test of the process.
   return state_lib.create_state(
@@ -50,7 +50,7 @@ def mean_distance_to_nearest_mode(samples_Nx2, modes_Kx2):
 @pytest.mark.parametrize("name", list(RECIPES))
 def test_each_method_moves_samples_toward_the_ring(name):
   recipe = dict(RECIPES[name])
-  spec = losses.LossSpec(name, **recipe.pop("spec", {}))
+  spec = objectives.make(name, **recipe.pop("spec", {}))
   n_critic, num_steps = recipe["n_critic"], recipe["steps"]
   state = point_state(name, spec=spec, **recipe)
   source = data.make_source("ring8", image_size=16, channels=1, batch_size=BATCH, seed=0)
@@ -69,7 +69,7 @@ def test_each_method_moves_samples_toward_the_ring(name):
   # The untrained generator sits near the centre (distance ~0.85); the data's own is ~0.013.
   assert after < 0.5 * before, f"{name}: mean distance to the nearest mode {before} -> {after}"
   common = WGAN_KEYS - ({"wasserstein_estimate"} if name in ("gan", "began") else set())
-  assert set(metrics) == common | EXTRA_KEYS[name]
+  assert set(metrics) == common | EXTRA_KEYS[name] and spec.progress_metric in metrics
   assert all(np.all(np.isfinite(v)) for v in metrics.values())
 
 
@@ -82,7 +82,7 @@ def _abstract_step(critic):
       critic_tx=optim.make_optimizer("adam", 1e-4), data_shape=(16, 16, 1), nz=4)
   real = jax.ShapeDtypeStruct((1, 2, 16, 16, 1), jnp.float32)
   return jax.eval_shape(lambda k, r: steps.train_step(create(k), r, k,
-                                                      loss=losses.LossSpec("wgan_gp")),
+                                                      loss=objectives.WGANGP()),
                         jax.random.key(0), real)
 
 
@@ -107,16 +107,21 @@ def test_layer_norm_critic_scores_each_example_on_its_own():
 
 
 train_step = jax.jit(steps.train_step, static_argnames="loss")
-critic_steps = jax.jit(steps.critic_steps, static_argnames="loss")
+critic_step = jax.jit(steps.critic_step, static_argnames="loss")
+generator_step = jax.jit(steps.generator_step, static_argnames=("batch_size", "loss"))
 
 
-def test_chunked_wgan_gp_critic_updates_equal_one_scan():
-  # WGAN-GP splits each critic key for its interpolation weights: chunks must still agree.
-  s0, spec, key = point_state("wgan_gp"), losses.LossSpec("wgan_gp"), jax.random.key(3)
+def test_wgan_gp_train_step_equals_its_updates_one_by_one():
+  # WGAN-GP splits each critic key for its interpolation weights; update i still draws from
+  # fold_in(critic_root, i) alone.
+  s0, spec, key = point_state("wgan_gp"), objectives.WGANGP(), jax.random.key(3)
   real = jax.random.normal(jax.random.key(4), (2, 16, 2))
   whole, m_whole = train_step(s0, real, key, loss=spec)
-  part, _ = critic_steps(s0, real[:1], key, loss=spec)
-  part, m_part = train_step(part, real[1:], key, 1, loss=spec)
+  critic_root, generator_key = jax.random.split(jax.random.fold_in(key, s0.step))
+  part = s0
+  for i in range(2):
+    part, _ = critic_step(part, real[i], jax.random.fold_in(critic_root, i), loss=spec)
+  part, m_part = generator_step(part, generator_key, 16, loss=spec)
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7), whole, part)
   np.testing.assert_allclose(m_whole["generator_loss"], m_part["generator_loss"], rtol=1e-5)
   # The critic minimises minus the estimate plus the penalty.

@@ -1,5 +1,5 @@
-"""BEGAN: its networks, k_t and M_global through the train step, the learning-rate plateau and
-its floor, and chunked critic loops equal to one scan."""
+"""BEGAN: its networks, k_t and M_global by hand and through the train step, the learning-rate
+plateau and its floor, and the train step as its parts."""
 import functools
 
 import jax
@@ -7,12 +7,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wgan_jax import began, losses, models, optim, state as state_lib, steps
+from wgan_jax import began, models, objectives, optim, state as state_lib, steps
 
-SPEC = losses.LossSpec("began", began_lambda_k=0.1)
+SPEC = objectives.make("began", began_lambda_k=0.1)
 # Jitted once for the module, so tests that share shapes share the compiled step.
 train_step = jax.jit(steps.train_step, static_argnames="loss")
-critic_steps = jax.jit(steps.critic_steps, static_argnames="loss")
 critic_step = jax.jit(steps.critic_step, static_argnames="loss")
 generator_step = jax.jit(steps.generator_step, static_argnames=("batch_size", "loss"))
 
@@ -85,6 +84,17 @@ def test_conv_train_step_runs_with_uniform_noise_and_logs_began_metrics():
   assert int(s.step) == 1 and int(s.critic.step) == 1
 
 
+def test_k_update_clip_and_convergence_by_hand():
+  # k + lambda_k (gamma L(x) - L(G)) = 0.5 + 0.1 (0.5 * 0.2 - 0.05).
+  k = began.k_update(jnp.float32(0.5), 0.2, 0.05, gamma=0.5, lambda_k=0.1)
+  assert float(k) == pytest.approx(0.505)
+  assert float(began.k_update(jnp.float32(0.999), 0.2, 0.05, gamma=0.5, lambda_k=1.0)) == 1.0
+  assert float(began.k_update(jnp.float32(0.001), 0.2, 0.3, gamma=0.5, lambda_k=1.0)) == 0.0
+  # M = L(x) + |gamma L(x) - L(G)|, on both sides of the equilibrium.
+  assert float(began.convergence(0.2, 0.05, gamma=0.5)) == pytest.approx(0.25)
+  assert float(began.convergence(0.2, 0.3, gamma=0.5)) == pytest.approx(0.4)
+
+
 def test_k_t_and_m_global_follow_the_formulas_through_train_step():
   s = point_state()
   k = 0.0
@@ -107,11 +117,13 @@ def test_k_t_weighs_the_fake_term_of_the_critic_loss():
 
 
 def test_learning_rate_halves_on_a_plateau_down_to_its_floor():
-  spec = losses.LossSpec("began", began_lr_window=2, began_lr_patience=1, began_lr_min_scale=0.25)
-  balance = state_lib.init_balance(spec)
+  spec = objectives.make("began", began_lr_window=2, began_lr_patience=1,
+                         began_lr_min_scale=0.25)
+  balance = spec.init_state()
   scales = []
   for m in [1.0, 1.0, 0.5, 0.5] + [0.6] * 8:  # windows: 1.0 (best), 0.5 (best), then stalls
-    balance, metrics = steps.update_balance(balance, jnp.float32(m), jnp.float32(0.5 * m), spec)
+    balance, metrics = spec.end_of_iteration(
+        balance, {"critic_real": jnp.float32(m), "generator_loss": jnp.float32(0.5 * m)})
     scales.append(float(metrics["lr_scale"]))
   assert scales == [1.0] * 5 + [0.5] * 2 + [0.25] * 5
 
@@ -130,11 +142,16 @@ def test_the_scale_multiplies_both_players_updates():
                  delta(halved), delta(s0))
 
 
-def test_chunked_critic_updates_equal_one_scan():
+def test_train_step_is_critic_updates_generator_update_then_the_balance():
   s0, real, key = point_state(), points(2), jax.random.key(5)
   whole, m_whole = train_step(s0, real, key, loss=SPEC)
-  part, _ = critic_steps(s0, real[:1], key, loss=SPEC)
-  part, m_part = train_step(part, real[1:], key, 1, loss=SPEC)
+  critic_root, generator_key = jax.random.split(jax.random.fold_in(key, s0.step))
+  part = s0
+  for i in range(2):
+    part, m_critic = critic_step(part, real[i], jax.random.fold_in(critic_root, i), loss=SPEC)
+  part, m_generator = generator_step(part, generator_key, 16, loss=SPEC)
+  balance, m_part = SPEC.end_of_iteration(part.balance, {**m_critic, **m_generator})
+  part = part.replace(balance=balance)
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), whole, part)
   assert float(m_whole["k_t"]) == float(m_part["k_t"])
 
@@ -144,4 +161,4 @@ def test_began_needs_its_balance_and_only_began_has_one():
   with pytest.raises(ValueError, match="balance"):
     steps.train_step(s.replace(balance=None), points(1), jax.random.key(0), loss=SPEC)
   with pytest.raises(ValueError, match="balance"):
-    steps.train_step(s, points(1), jax.random.key(0), loss=losses.LossSpec("gan"))
+    steps.train_step(s, points(1), jax.random.key(0), loss=objectives.make("gan"))

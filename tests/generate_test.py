@@ -15,7 +15,8 @@ import pytest
 from PIL import Image
 
 from experiments.configs import digits, mixture
-from wgan_jax import checkpoint, generate, losses, pictures, recipe, steps
+from wgan_jax import checkpoint, generate, objectives, pictures, recipe, steps
+from wgan_jax.errors import ConfigError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -62,8 +63,8 @@ def test_slerp_falls_back_to_the_line_for_parallel_ends_and_bad_input_is_refused
   with pytest.raises(ValueError, match="unknown path 'circle'"):
     generate.interpolate(z, z, 3, "circle")
   began = generate.Trained(config=None, step=0, state=None,
-                           recipe=types.SimpleNamespace(loss=losses.LossSpec(name="began")))
-  with pytest.raises(ValueError, match="this run's is 'uniform'.*use the linear path"):
+                           recipe=types.SimpleNamespace(loss=objectives.make(name="began")))
+  with pytest.raises(ConfigError, match="this run's is 'uniform'.*use --path=linear"):
     generate.latent_walk(began, 2, 3, kind="slerp")
 
 

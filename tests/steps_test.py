@@ -1,4 +1,5 @@
-"""The train step: scan == loop, chunking, clip invariant, players isolated, golden values, learning."""
+"""The train step: scan == loop, critic then generator, clip invariant, players isolated, golden
+values, learning."""
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -49,12 +50,12 @@ def test_scan_equals_python_loop_of_critic_steps():
   assert int(scanned.critic.step) == 3 and int(scanned.step) == 0
 
 
-def test_chunks_give_the_same_iteration_as_one_scan():
+def test_train_step_is_the_critic_steps_then_the_generator_step():
   s0, real, key = tiny_state(), real_batches(4), jax.random.key(3)
-  train = jax.jit(lambda s, r, f: steps.train_step(s, r, key, f))
-  whole, m_whole = train(s0, real, jnp.asarray(0))
-  part, _ = jax.jit(lambda s: steps.critic_steps(s, real[:2], key))(s0)
-  part, m_part = train(part, real[2:], jnp.asarray(2))
+  whole, m_whole = jax.jit(lambda s: steps.train_step(s, real, key))(s0)
+  _, generator_key = jax.random.split(jax.random.fold_in(key, s0.step))
+  part, _ = jax.jit(lambda s: steps.critic_steps(s, real, key))(s0)
+  part, m_part = jax.jit(lambda s: steps.generator_step(s, generator_key, 6))(part)
   assert_trees_close(whole.generator.params, part.generator.params)
   assert_trees_close(whole.critic.params, part.critic.params)
   np.testing.assert_allclose(m_whole["generator_loss"], m_part["generator_loss"], rtol=1e-5)

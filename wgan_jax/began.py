@@ -6,10 +6,18 @@ quantity BEGAN's losses are made of; `reconstruct` returns the reconstructions t
 Convolutional nets: 3x3 convs with ELU, two per scale, stride-2 convs down, nearest-neighbour up,
 no batch norm, an 8x8 smallest map and a dense embedding. `MLPAutoencoderCritic` is a small
 dense autoencoder for 2-D points (the tests' mixtures), used with `models.MLPGenerator`.
+
+The last section, apart from the networks, is BEGAN's equilibrium: k_t and the learning-rate
+scale, which `objectives.BEGAN` hands to the train step as its own state and end-of-iteration
+hook.
 """
+from typing import Any
+
 import flax.linen as nn
+from flax import struct
 import jax
 import jax.numpy as jnp
+import optax
 
 from wgan_jax.layers import Conv
 
@@ -146,3 +154,63 @@ class MLPAutoencoderCritic(nn.Module):
 
   def __call__(self, x_BxD):
     return l1_per_example(x_BxD, self.reconstruct(x_BxD))
+
+
+# --- Equilibrium: k_t and the learning-rate scale (not networks) ------------------------------
+
+class Balance(struct.PyTreeNode):
+  """BEGAN's equilibrium state: k_t and the plateau tracker whose `scale` multiplies both
+  players' learning rates (optax's `ReduceLROnPlateauState`)."""
+  k_t: jax.Array
+  plateau: Any
+
+
+def k_update(k_t: jax.Array, recon_real: jax.Array, recon_fake: jax.Array, *, gamma: float,
+             lambda_k: float) -> jax.Array:
+  """`clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1)`, from batch-mean losses (Berthelot
+  et al. 2017, Sec. 3.4)."""
+  return jnp.clip(k_t + lambda_k * (gamma * recon_real - recon_fake), 0.0, 1.0)
+
+
+def convergence(recon_real: jax.Array, recon_fake: jax.Array, *, gamma: float) -> jax.Array:
+  """BEGAN's convergence measure `M_global = L(x) + |gamma L(x) - L(G(z_G))|` (Sec. 3.4.1)."""
+  return recon_real + jnp.abs(gamma * recon_real - recon_fake)
+
+
+def lr_plateau(*, factor: float, window: int, patience: int, rtol: float,
+               min_scale: float) -> optax.GradientTransformationExtraArgs:
+  """optax's plateau tracker for BEGAN's learning rate, fed M_global; only its state's `scale` is
+  used: multiplied by `factor` when the mean of M_global over `window` generator steps has not
+  fallen by a relative `rtol` below its best for `patience` windows, never below `min_scale`."""
+  return optax.contrib.reduce_on_plateau(factor=factor, patience=patience, rtol=rtol,
+                                         accumulation_size=window, min_scale=min_scale)
+
+
+def init_balance(plateau: optax.GradientTransformationExtraArgs) -> Balance:
+  """k_0 = 0 and a fresh `plateau` tracker (scale 1), in float32."""
+  return Balance(k_t=jnp.zeros((), jnp.float32), plateau=plateau.init(jnp.zeros((), jnp.float32)))
+
+
+def update_balance(balance: Balance, recon_real: jax.Array, recon_fake: jax.Array, *,
+                   gamma: float, lambda_k: float,
+                   plateau: optax.GradientTransformationExtraArgs) -> tuple[Balance, dict]:
+  """BEGAN's end-of-iteration update: k_t, and the plateau tracker fed M_global.
+
+  Args:
+    balance: the current k_t and plateau state.
+    recon_real: L(x), the batch-mean reconstruction error of the last critic step's real batch.
+    recon_fake: L(G(z_G)), that of the generator step's samples (the generator's loss).
+    gamma: the diversity ratio.
+    lambda_k: the learning rate of k_t.
+    plateau: the tracker `balance.plateau` belongs to (`lr_plateau`).
+
+  Returns:
+    (new balance, metrics: `k_t` (the new value), `m_global`, `lr_scale`, `recon_real`,
+    `recon_fake`).
+  """
+  k_t = k_update(balance.k_t, recon_real, recon_fake, gamma=gamma, lambda_k=lambda_k)
+  m_global = convergence(recon_real, recon_fake, gamma=gamma)
+  _, state = plateau.update(None, balance.plateau, value=m_global)
+  metrics = {"k_t": k_t, "m_global": m_global, "lr_scale": state.scale,
+             "recon_real": recon_real, "recon_fake": recon_fake}
+  return Balance(k_t=k_t, plateau=state), metrics

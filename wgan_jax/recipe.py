@@ -9,7 +9,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 import optax
 
-from wgan_jax import began, config_check, losses, models, optim, state as state_lib
+from wgan_jax import began, config_check, models, objectives, optim, state as state_lib
 from wgan_jax.schedule import CriticSchedule
 
 GENERATORS = config_check.GENERATORS
@@ -23,7 +23,7 @@ class Recipe:
   critic: nn.Module
   generator_tx: optax.GradientTransformation
   critic_tx: optax.GradientTransformation
-  loss: losses.LossSpec
+  loss: objectives.Objective
   schedule: CriticSchedule
   data_shape: tuple[int, ...]
   clip_value: float | None
@@ -88,7 +88,7 @@ def build(config, data_shape: tuple[int, ...]) -> Recipe:
       (`config_check.check`), in one line naming the flag to change.
   """
   config_check.check(config)
-  loss = losses.LossSpec(name=config.loss, gp_weight=config.gp_weight,
+  loss = objectives.make(name=config.loss, gp_weight=config.gp_weight,
                          gan_generator=config.gan_generator, began_gamma=config.began_gamma,
                          began_lambda_k=config.began_lambda_k)
   clip_value = config.clip_value or None

@@ -8,7 +8,7 @@ from flax import struct
 from flax.training import train_state
 import optax
 
-from wgan_jax import losses
+from wgan_jax import objectives
 from wgan_jax.optim import project_params
 
 
@@ -17,26 +17,14 @@ class Player(train_state.TrainState):
   batch_stats: Any
 
 
-class Balance(struct.PyTreeNode):
-  """BEGAN's equilibrium state: k_t and the plateau tracker whose `scale` multiplies both
-  players' learning rates (optax's `ReduceLROnPlateauState`)."""
-  k_t: jax.Array
-  plateau: Any
-
-
-def init_balance(loss: losses.LossSpec) -> Balance:
-  """k_0 = 0 and a fresh plateau tracker (scale 1), in float32."""
-  return Balance(k_t=jnp.zeros((), jnp.float32),
-                 plateau=loss.began_lr_plateau().init(jnp.zeros((), jnp.float32)))
-
-
 class GANState(struct.PyTreeNode):
   """Generator and critic. `step` counts generator iterations; `nz` is the noise length;
-  `balance` is BEGAN's equilibrium state (None for the other objectives)."""
+  `balance` is the objective's own state (`Objective.init_state`: BEGAN's `began.Balance`, None
+  for the others; the name is BEGAN's, kept so that checkpoints keep their layout)."""
   generator: Player
   critic: Player
   nz: int = struct.field(pytree_node=False)
-  balance: Balance | None = None
+  balance: Any = None
 
   @property
   def step(self) -> jax.Array:
@@ -53,7 +41,7 @@ def create_state(key: jax.Array, *, generator: nn.Module, critic: nn.Module,
                  generator_tx: optax.GradientTransformation,
                  critic_tx: optax.GradientTransformation, data_shape: tuple[int, ...], nz: int,
                  clip_value: float | None = None,
-                 loss: losses.LossSpec = losses.LossSpec()) -> GANState:
+                 loss: objectives.Objective = objectives.WGAN()) -> GANState:
   """Initialises both players; pure, so `jax.jit(..., out_shardings=...)` can place the result.
 
   Args:
@@ -64,7 +52,7 @@ def create_state(key: jax.Array, *, generator: nn.Module, critic: nn.Module,
     nz: noise length.
     clip_value: when given, the critic's initial params are clipped to [-c, c] too, so the clip
       invariant holds from step 0.
-    loss: the objective; "began" adds its `Balance`.
+    loss: the objective, whose `init_state()` becomes `balance`.
   """
   key_g, key_c = jax.random.split(key)
   g_vars = generator.init(key_g, jnp.zeros((2, nz)))
@@ -74,4 +62,4 @@ def create_state(key: jax.Array, *, generator: nn.Module, critic: nn.Module,
     c_params = project_params(c_params, clip_value)
   return GANState(generator=_player(generator, g_vars, generator_tx),
                   critic=_player(critic, c_vars, critic_tx, c_params), nz=nz,
-                  balance=init_balance(loss) if loss.name == "began" else None)
+                  balance=loss.init_state())

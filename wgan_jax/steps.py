@@ -1,11 +1,12 @@
-"""Training steps of WGAN (Algorithm 1) and, through `loss=`, of WGAN-GP, the standard GAN and
-BEGAN: pure functions of (state, data, key), never jitted here."""
+"""Training steps of WGAN (Arjovsky et al. 2017, Algorithm 1) and, through the objective passed as
+`loss=` (`objectives.py`), of WGAN-GP, the standard GAN and BEGAN: pure functions of
+(state, data, key), never jitted here."""
 import jax
 import jax.numpy as jnp
 import optax
 
-from wgan_jax import losses
-from wgan_jax.state import Balance, GANState, Player
+from wgan_jax import objectives
+from wgan_jax.state import GANState, Player
 
 
 def apply_player(player: Player, params, x):
@@ -24,41 +25,27 @@ def sample_noise(key: jax.Array, batch_size: int, nz: int, prior: str = "normal"
   return jax.random.normal(key, (batch_size, nz))
 
 
-def _apply_gradients(player: Player, grads, batch_stats, balance: Balance | None) -> Player:
-  """`player.apply_gradients`, with the updates scaled by BEGAN's learning-rate scale if any
-  (for Adam and RMSprop, whose moments ignore the step size, the same as scaling the rate)."""
-  if balance is None:
+def _apply_gradients(player: Player, grads, batch_stats, scale: jax.Array | None) -> Player:
+  """`player.apply_gradients`, with the optimizer's updates multiplied by `scale` if any (for
+  Adam and RMSprop, whose moments ignore the step size, the same as scaling the rate)."""
+  if scale is None:
     return player.apply_gradients(grads=grads, batch_stats=batch_stats)
   updates, opt_state = player.tx.update(grads, player.opt_state, player.params)
-  updates = jax.tree.map(lambda u: (balance.plateau.scale * u).astype(u.dtype), updates)
+  updates = jax.tree.map(lambda u: (scale * u).astype(u.dtype), updates)
   return player.replace(step=player.step + 1, params=optax.apply_updates(player.params, updates),
                         opt_state=opt_state, batch_stats=batch_stats)
 
 
-def _check(state: GANState, loss: losses.LossSpec):
-  if loss.name == "wgan_gp" and state.critic.batch_stats:
-    raise ValueError("WGAN-GP penalises each example's gradient, but this critic has batch norm, "
-                     "which couples the examples of a batch: use a critic without batch norm "
-                     "(DCGANCritic(norm='layer'), the WGAN-GP paper's choice, or norm='none').")
-  if (loss.name == "began") != (state.balance is not None):
-    raise ValueError("BEGAN needs the state's `balance` and the other losses must not have one: "
-                     "pass the same `loss=` to create_state and to the steps.")
-
-
 def critic_step(state: GANState, real_BxHxWxC: jax.Array, key: jax.Array, *,
-                loss: losses.LossSpec = losses.LossSpec()):
+                loss: objectives.Objective = objectives.WGAN()):
   """One critic update on a real batch and a fresh fake batch. Returns (state, metrics).
 
   Real and fake go through separate critic calls, so batch norm normalises each on its own
-  statistics, as in the official code. The clip lives in the critic's optimizer chain. WGAN-GP
-  draws the noise and the interpolation weights from two halves of `key`; the others use all
-  of `key` for the noise.
+  statistics, as in the official code. The clip lives in the critic's optimizer chain. The
+  objective says which part of `key` draws the noise and which its gradient penalty, if any.
   """
-  _check(state, loss)
-  z_key = key
-  if loss.name == "wgan_gp":
-    z_key, eps_key = jax.random.split(key)
-    eps_B = jax.random.uniform(eps_key, (real_BxHxWxC.shape[0],))
+  loss.check(state)
+  z_key, penalty_key = loss.split_key(key)
   z_BxZ = sample_noise(z_key, real_BxHxWxC.shape[0], state.nz, loss.noise_prior)
   fake, _ = apply_player(state.generator, state.generator.params, z_BxZ)
   fake = jax.lax.stop_gradient(fake)
@@ -67,63 +54,38 @@ def critic_step(state: GANState, real_BxHxWxC: jax.Array, key: jax.Array, *,
   def loss_fn(params):
     critic_real_B, stats = apply_player(critic, params, real_BxHxWxC)
     critic_fake_B, stats = apply_player(critic.replace(batch_stats=stats), params, fake)
-    value, metrics = losses.critic_objective(loss, critic_real_B, critic_fake_B,
-                                             None if balance is None else balance.k_t)
-    if loss.name == "wgan_gp":
-      penalty = losses.gradient_penalty(lambda x: apply_player(critic, params, x)[0],
-                                        real_BxHxWxC, fake, eps_B, loss.gp_weight)
+    value, metrics = loss.critic_loss(critic_real_B, critic_fake_B, balance)
+    penalty = loss.gradient_penalty(lambda x: apply_player(critic, params, x)[0], real_BxHxWxC,
+                                    fake, penalty_key)
+    if penalty is not None:
       value, metrics = value + penalty, {**metrics, "gradient_penalty": penalty}
     return value, (stats, metrics)
 
   (value, (stats, metrics)), grads = jax.value_and_grad(loss_fn, has_aux=True)(critic.params)
-  critic = _apply_gradients(critic, grads, stats, balance)
+  critic = _apply_gradients(critic, grads, stats, loss.update_scale(balance))
   metrics = {"critic_loss": value, **metrics, "critic_grad_norm": optax.tree.norm(grads)}
   return state.replace(critic=critic), metrics
 
 
 def generator_step(state: GANState, key: jax.Array, batch_size: int, *,
-                   loss: losses.LossSpec = losses.LossSpec()):
+                   loss: objectives.Objective = objectives.WGAN()):
   """One generator update against the current critic. Returns (state, metrics).
 
   The critic's params and batch statistics are left as they are.
   """
-  _check(state, loss)
+  loss.check(state)
   z_BxZ = sample_noise(key, batch_size, state.nz, loss.noise_prior)
   generator, critic = state.generator, state.critic
 
   def loss_fn(params):
     fake, stats = apply_player(generator, params, z_BxZ)
     critic_fake_B, _ = apply_player(critic, critic.params, fake)
-    return losses.generator_objective(loss, critic_fake_B), stats
+    return loss.generator_loss(critic_fake_B), stats
 
   (value, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(generator.params)
-  generator = _apply_gradients(generator, grads, stats, state.balance)
+  generator = _apply_gradients(generator, grads, stats, loss.update_scale(state.balance))
   metrics = {"generator_loss": value, "generator_grad_norm": optax.tree.norm(grads)}
   return state.replace(generator=generator), metrics
-
-
-def update_balance(balance: Balance, recon_real: jax.Array, recon_fake: jax.Array,
-                   loss: losses.LossSpec):
-  """BEGAN's end-of-iteration update: k_t, and the plateau tracker fed M_global.
-
-  Args:
-    balance: the current k_t and plateau state.
-    recon_real: L(x), the batch-mean reconstruction error of the last critic step's real batch.
-    recon_fake: L(G(z_G)), that of the generator step's samples (the generator's loss).
-    loss: the BEGAN spec (gamma, lambda_k, plateau settings).
-
-  Returns:
-    (new balance, metrics: `k_t` (the new value), `m_global`, `lr_scale`, `recon_real`,
-    `recon_fake`).
-  """
-  gamma = loss.began_gamma
-  k_t = losses.began_k_update(balance.k_t, recon_real, recon_fake, gamma=gamma,
-                              lambda_k=loss.began_lambda_k)
-  m_global = losses.began_convergence(recon_real, recon_fake, gamma=gamma)
-  _, plateau = loss.began_lr_plateau().update(None, balance.plateau, value=m_global)
-  metrics = {"k_t": k_t, "m_global": m_global, "lr_scale": plateau.scale,
-             "recon_real": recon_real, "recon_fake": recon_fake}
-  return Balance(k_t=k_t, plateau=plateau), metrics
 
 
 def _iteration_keys(key: jax.Array, step: jax.Array):
@@ -132,20 +94,17 @@ def _iteration_keys(key: jax.Array, step: jax.Array):
   return critic_root, generator_key
 
 
-def critic_steps(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, first=0, *,
-                 unroll: int | bool = 1, loss: losses.LossSpec = losses.LossSpec()):
+def critic_steps(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, *,
+                 unroll: int | bool = 1, loss: objectives.Objective = objectives.WGAN()):
   """N critic updates in a `lax.scan`, a fresh real batch and noise key for each.
 
-  Critic update i of the current generator iteration draws its noise from
-  `fold_in(critic_root, i)`, so the iteration's N updates can run as one scan or as consecutive
-  chunks (`first` = index of the chunk's first update) with bit-identical results.
+  Critic update i of the current generator iteration draws its randomness from
+  `fold_in(critic_root, i)`, a key of (run key, step, i) alone.
 
   Args:
     state: both players.
     real_NxBxHxWxC: N real batches (any example shape, e.g. `[N, B, 2]` for points).
     key: the run's root key (see `train_step`).
-    first: index, within this generator iteration, of the first critic update here (an int or a
-      scalar int array; an array does not recompile when it changes).
     unroll: `lax.scan`'s unroll. Rolled (1) compiles in about half the time; the steps run as
       fast either way, on XLA:CPU too, with `convolutions`' forms.
     loss: the objective (static: pass it with `functools.partial` or `static_argnames`).
@@ -154,39 +113,34 @@ def critic_steps(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, fir
     (new state, metrics of every update, each `[N]`).
   """
   critic_root, _ = _iteration_keys(key, state.step)
-  indices = first + jnp.arange(real_NxBxHxWxC.shape[0])
-  keys = jax.vmap(lambda i: jax.random.fold_in(critic_root, i))(indices)
+  keys = jax.vmap(lambda i: jax.random.fold_in(critic_root, i))(
+      jnp.arange(real_NxBxHxWxC.shape[0]))
   return jax.lax.scan(lambda s, xs: critic_step(s, *xs, loss=loss), state,
                       (real_NxBxHxWxC, keys), unroll=unroll)
 
 
-def train_step(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, first=0, *,
-               unroll: int | bool = 1, loss: losses.LossSpec = losses.LossSpec()):
-  """One generator iteration of Algorithm 1: N critic updates (a `lax.scan`), then one generator
-  update against the updated critic.
+def train_step(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, *,
+               unroll: int | bool = 1, loss: objectives.Objective = objectives.WGAN()):
+  """One generator iteration of Algorithm 1: N critic updates (a `lax.scan`), one generator
+  update against the updated critic, then the objective's end-of-iteration hook (BEGAN's k_t and
+  learning-rate plateau; nothing for the others).
 
   Args:
     state: both players.
     real_NxBxHxWxC: N real batches, a fresh one for every critic step (N = n_critic).
     key: the run's root key; the iteration's randomness is derived from it and `state.step`, so
       a resumed run draws the same noise without a checkpointed key.
-    first: index of the first critic update here when earlier updates of the same iteration ran
-      through `critic_steps` (long warm-up iterations in chunks); 0 otherwise.
     unroll: `lax.scan`'s unroll.
-    loss: the objective (static); BEGAN also updates k_t and its learning-rate scale here.
+    loss: the objective (static).
 
   Returns:
     (new state, metrics): scalars; the critic's are those of its last update, as the official
     code prints them.
   """
   _, generator_key = _iteration_keys(key, state.step)
-  state, critic_metrics = critic_steps(state, real_NxBxHxWxC, key, first, unroll=unroll,
-                                       loss=loss)
+  state, critic_metrics = critic_steps(state, real_NxBxHxWxC, key, unroll=unroll, loss=loss)
   state, generator_metrics = generator_step(state, generator_key, real_NxBxHxWxC.shape[1],
                                             loss=loss)
   metrics = {**jax.tree.map(lambda m: m[-1], critic_metrics), **generator_metrics}
-  if loss.name == "began":
-    balance, balance_metrics = update_balance(state.balance, metrics["critic_real"],
-                                              metrics["generator_loss"], loss)
-    state, metrics = state.replace(balance=balance), {**metrics, **balance_metrics}
-  return state, metrics
+  balance, objective_metrics = loss.end_of_iteration(state.balance, metrics)
+  return state.replace(balance=balance), {**metrics, **objective_metrics}

@@ -158,7 +158,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
   batches = data.prefetch_batches(source, (r.schedule.at(s) for s in range(start, config.num_steps)),
                                   r.schedule.batches_before(start))
   pending, last, stopped_by = None, {}, None
-  shown = {"gan": "js_estimate", "began": "m_global"}.get(r.loss.name, "wasserstein_estimate")
+  shown = r.loss.progress_metric
 
   def diverged(what: str, step: int) -> TrainingDiverged:
     latest = manager.latest_step()

@@ -19,7 +19,8 @@ class DigitsRun:
   """What one run produced.
 
   Attributes:
-    estimate_name: "wasserstein_estimate" (WGAN) or "js_estimate" (standard GAN).
+    estimate_name: the objective's progress metric: "wasserstein_estimate" (WGAN),
+      "js_estimate" (standard GAN).
     estimates: the critic's estimate of every generator step (its last critic update), `[T]`.
     eval_steps: generator steps at which the samples were scored, `[E]`.
     scores: one `DigitsScorer.score` dict per evaluation.
@@ -61,7 +62,7 @@ def train_digits(config, scorer, *, eval_every: int, num_eval_images: int) -> Di
   iterate = train.make_iteration(r, donate_argnums=0)
   sample = jax.jit(lambda g, z: steps.apply_player(g, g.params, z)[0])
   z_fixed = steps.sample_noise(sample_key, num_eval_images, config.nz, r.loss.noise_prior)
-  estimate_name = "js_estimate" if config.loss == "gan" else "wasserstein_estimate"
+  estimate_name = r.loss.progress_metric
 
   eval_steps, scores, metrics = [], [], []
 

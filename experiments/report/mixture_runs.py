@@ -14,10 +14,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments.configs import methods
-from wgan_jax import began, data, losses, models, optim, state as state_lib, steps
+from wgan_jax import began, data, losses, models, objectives, optim, state as state_lib, steps
 from wgan_jax.metrics import mode_coverage
 
-METHODS = ("wgan", "wgan_gp", "gan", "began")
 NUM_SAMPLES = 2500  # the VEEGAN / PacGAN protocol
 MAX_MODES = 25
 
@@ -51,12 +50,12 @@ class PointRecipe:
 
 @functools.cache
 def _init_fn(rec: PointRecipe, width: int, nz: int):
-  """(LossSpec, jitted `keys_S -> GANState` of S runs): MLP generator; MLP critic, or BEGAN's MLP
-  autoencoder."""
-  spec = losses.LossSpec(rec.name, began_lambda_k=rec.began_lambda_k)
+  """(objective, jitted `keys_S -> GANState` of S runs): MLP generator; MLP critic, or an MLP
+  autoencoder for an objective that needs one (BEGAN)."""
+  spec = objectives.make(rec.name, began_lambda_k=rec.began_lambda_k)
   tx = lambda clip: optim.make_optimizer(rec.optimizer, rec.lr, clip_value=clip, beta1=rec.beta1,
                                          beta2=rec.beta2)
-  critic = (began.MLPAutoencoderCritic(width=width) if rec.name == "began"
+  critic = (began.MLPAutoencoderCritic(width=width) if spec.autoencoder_critic
             else models.MLPCritic(width=width))
   return spec, jax.jit(jax.vmap(functools.partial(
       state_lib.create_state, generator=models.MLPGenerator(width=width, nz=nz, output_shape=(2,)),
