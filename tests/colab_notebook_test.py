@@ -14,7 +14,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOK = os.path.join(ROOT, "experiments", "colab_tpu.ipynb")
-TIMEOUT_S = 300
+TIMEOUT_S = 900  # a hang guard only, never a speed test
 
 
 def load_notebook() -> dict:

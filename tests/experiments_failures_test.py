@@ -3,6 +3,8 @@ anything is written, divergence caught before a save, a torn run log, and bugs t
 traceback (issue: every failure ends in one line, a resumable workdir, and nothing lost)."""
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -99,3 +101,65 @@ def test_each_method_trains_from_its_one_flag_config(get_config, loss, capsys, t
   assert [r["step"] for r in records] == [1, 2]
   shown = {"wgan_gp": "wasserstein_estimate", "gan": "js_estimate", "began": "m_global"}[loss]
   assert shown in records[-1]
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _command(workdir, *args, timeout=900):
+  """`python -m experiments.digits_wgan` on the smoke config: (exit code, stdout, stderr)."""
+  smoke, default = digits.get_config(smoke=True), digits.get_config()
+  flags = [f"--config.{k}={v}" for k, v in smoke.items() if v != default[k]]
+  done = subprocess.run(
+      [sys.executable, "-m", "experiments.digits_wgan", "--workdir", str(workdir), *flags, *args],
+      cwd=ROOT, env=dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=ROOT), capture_output=True,
+      text=True, timeout=timeout, check=False)
+  return done.returncode, done.stdout, done.stderr
+
+
+def _error_lines(err: str) -> list[str]:
+  return [line for line in err.splitlines() if not line.startswith("step ")]
+
+
+@pytest.mark.slow
+def test_damaged_checkpoints_are_skipped_with_one_line_each_and_the_run_resumes(tmp_path):
+  code, _, err = _command(tmp_path, "--config.num_steps=4", "--config.checkpoint_every=2")
+  assert code == 0, err
+  (tmp_path / "checkpoints" / "66").mkdir()  # what a half-synced folder looks like
+  data = sorted((tmp_path / "checkpoints" / "4").rglob("*"), key=lambda p: -p.stat().st_size)
+  big = next(p for p in data if p.is_file())
+  big.write_bytes(big.read_bytes()[: big.stat().st_size // 2])  # a truncated copy
+  code, out, err = _command(tmp_path, "--config.num_steps=6", "--config.checkpoint_every=2")
+  assert code == 0, err
+  lines = _error_lines(err)
+  assert len(lines) == 2 and all(line.startswith("warning: checkpoint step ") for line in lines), err
+  assert "step 66 does not restore" in lines[0] and "step 4 does not restore" in lines[1]
+  assert "resuming from step 2" in out and "Traceback" not in err
+  assert sorted(os.listdir(tmp_path / "checkpoints")) == ["2", "4", "4.unrestorable", "6",
+                                                          "66.unrestorable"]
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_one_line_exit_4_and_a_rerun_after_freeing_space_resumes(tmp_path):
+  disk = tmp_path / "disk"
+  disk.mkdir()
+  mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
+                           capture_output=True, text=True, check=False)
+  if mounted.returncode:
+    pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip()}); CI runs as root")
+  try:
+    filler = disk / "filler"
+    filler.write_bytes(b"\0" * (3 * 2**20 - 400 * 2**10))  # leaves ~400 KB
+    code, _, err = _command(disk / "w", "--config.num_steps=40", "--config.checkpoint_every=1")
+    assert code == cli.EXIT_DISK_FULL == 4, err
+    lines = _error_lines(err)
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "intact checkpoints: " in lines[0] and "Traceback" not in err
+    assert not [n for n in os.listdir(disk / "w" / "checkpoints") if "tmp" in n]
+    intact = max(int(n) for n in os.listdir(disk / "w" / "checkpoints") if n.isdigit())
+    filler.unlink()
+    code, out, err = _command(disk / "w", f"--config.num_steps={intact + 2}")
+    assert code == 0, err
+    assert f"resuming from step {intact} in" in out
+  finally:
+    subprocess.run(["umount", str(disk)], check=False)

@@ -41,7 +41,7 @@ def start(module, workdir, args, env):
                           text=True)
 
 
-def wait_for(predicate, process, timeout=180.0):
+def wait_for(predicate, process, timeout=600.0):
   """Polls `predicate()` every 5 ms until true; fails when `process` exits or time runs out."""
   deadline = time.monotonic() + timeout
   while not predicate():
@@ -68,13 +68,13 @@ def _sigterm_run(tmp_path_factory, env):
                   env)
   wait_for(lambda: len(logged_steps(workdir)) >= 2, process)
   process.send_signal(signal.SIGTERM)
-  stopped = process.communicate(timeout=120)
+  stopped = process.communicate(timeout=600)
   rc = process.returncode
   step = max(logged_steps(workdir))
   rerun = subprocess.run(
       [sys.executable, "-m", "experiments.digits_wgan", "--workdir", str(workdir),
        *config_args(digits.get_config, num_steps=step + 2)],
-      cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+      cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
   return workdir, rc, stopped, step, rerun
 
 
@@ -95,7 +95,7 @@ def test_generate_writes_a_grid_and_single_images(sigterm_run, env, tmp_path):
   workdir, *_, step, _ = sigterm_run
   done = subprocess.run([sys.executable, "-m", "experiments.generate", "--workdir", str(workdir),
                          "--num", "5", "--grid", "--out", str(tmp_path)],
-                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
   assert done.returncode == 0, done.stderr[-3000:]
   assert sorted(os.listdir(tmp_path)) == [f"grid_step_{step + 2:06d}.{ext}"
                                           for ext in ("npy", "png")]  # values beside the picture
@@ -135,7 +135,7 @@ def test_kill_9_at_any_moment_leaves_restorable_checkpoints(tmp_path, env):
     else:
       wait_for(partial, process)
     process.kill()
-    process.communicate(timeout=60)
+    process.communicate(timeout=300)
     assert process.returncode == -signal.SIGKILL
     killed_mid_save += partial()
     steps = _restorable_steps(checkpoints)
