@@ -1,7 +1,9 @@
-"""The 2-D benchmark mixtures (REFERENCE §5) as infinite samplers.
+"""The 2-D benchmark mixtures as infinite samplers.
 
-`ring8` and `grid25` follow the VEEGAN / PacGAN protocol; `gp_8gaussians`, `gp_25gaussians` and
-`swissroll` follow WGAN-GP's toy code (its scale divisions included). A mixture picks each sample's
+`ring8` (radius 1, std 0.01) and `grid25` ({-4, ..., 4}^2, std 0.05) follow the VEEGAN / PacGAN
+protocol (Srivastava et al. 2017, Sec. 5.1; Lin et al. 2018, Sec. 5); `gp_8gaussians`,
+`gp_25gaussians` and `swissroll` follow WGAN-GP's toy code (Gulrajani et al. 2017, gan_toy.py, its
+scale divisions included). A mixture picks each sample's
 mode uniformly at random and adds isotropic Gaussian noise.
 """
 import numpy as np
