@@ -1,7 +1,8 @@
 """Mode coverage of 2-D Gaussian mixtures under the VEEGAN / PacGAN protocol.
 
 The protocol (VEEGAN, Srivastava et al. 2017, Sec. 5.1; PacGAN, Lin et al. 2018, Sec. 5)
-evaluates 2,500 generated samples against the known modes of an isotropic mixture with a common standard deviation `std`:
+evaluates 2,500 generated samples against the known modes of an isotropic mixture with a common
+standard deviation `std`:
 
 - each sample is assigned to its nearest mode (Euclidean distance);
 - it is *high quality* when that distance is below `3 * std` (strictly, as PacGAN's
