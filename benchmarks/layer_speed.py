@@ -67,7 +67,7 @@ def main():
   import jax
   import torch
   from torch.nn import grad as torch_grad
-  from wgan_jax import compile_options, convolutions
+  from wgan_jax.xla_cpu import compile_options, convolutions
 
   torch.set_num_threads(args.torch_threads)
   device = args.torch_device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -44,7 +44,8 @@ def _measure(args) -> dict:
   jax.config.update("jax_num_cpu_devices", args.child)
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
-  from wgan_jax import compile_options, models, optim, parallel, steps, train  # pylint: disable=g-import-not-at-top
+  from wgan_jax import models, optim, parallel, steps, train  # pylint: disable=g-import-not-at-top
+  from wgan_jax.xla_cpu import compile_options  # pylint: disable=g-import-not-at-top
   from wgan_jax import state as state_lib  # pylint: disable=g-import-not-at-top
 
   if jax.device_count() < args.child:

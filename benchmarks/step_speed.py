@@ -54,7 +54,8 @@ def _jax_setup(args):
   and the iteration's FLOPs."""
   import jax
   import jax.numpy as jnp
-  from wgan_jax import compile_options, models, optim, state as state_lib, steps
+  from wgan_jax import models, optim, state as state_lib, steps
+  from wgan_jax.xla_cpu import compile_options
 
   nz = 100
   dtype = jnp.dtype(args.dtype)

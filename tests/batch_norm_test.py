@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wgan_jax import batch_norm
+from wgan_jax.xla_cpu import batch_norm
 
 _flax_batch_norm = functools.partial(nn.BatchNorm, use_running_average=False, momentum=0.9,
                                      epsilon=1e-5, use_fast_variance=False)

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from experiments.configs import base
-from wgan_jax import compile_options, convolutions, layers, recipe, steps
+from wgan_jax import recipe, steps
+from wgan_jax.xla_cpu import compile_options, convolutions, layers
 
 _ATOL = 1e-4  # float32, sums of up to 4 * 16 * C products of unit-scale numbers.
 

@@ -11,7 +11,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from wgan_jax.layers import Conv
+from wgan_jax.xla_cpu.layers import Conv
 
 
 def num_scales(image_size: int) -> int:

@@ -17,8 +17,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from wgan_jax import batch_norm
-from wgan_jax.layers import Conv, ConvTranspose4x4Stride2, ConvWholeSquare, ProjectToSquare
+from wgan_jax.xla_cpu import batch_norm
+from wgan_jax.xla_cpu.layers import Conv, ConvTranspose4x4Stride2, ConvWholeSquare, ProjectToSquare
 
 conv_init = nn.initializers.normal(0.02)
 

@@ -12,7 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from wgan_jax import checkpoint, compile_options, data, models, parallel, pictures, recipe, steps
+from wgan_jax import checkpoint, data, models, parallel, pictures, recipe, steps
+from wgan_jax.xla_cpu import compile_options
 from wgan_jax.run_log import RunLog
 
 SYNC_EVERY = 16  # critic chunks between host syncs; simulated CPU devices deadlock past ~45 queued

@@ -11,7 +11,7 @@ product, 24 ms as a convolution, on 2 cores at batch 64).
 import flax.linen as nn
 import jax.numpy as jnp
 
-from wgan_jax.convolutions import conv, conv_transpose_4x4_stride2
+from wgan_jax.xla_cpu.convolutions import conv, conv_transpose_4x4_stride2
 
 
 class Conv(nn.Module):

@@ -1,0 +1,1 @@
+"""Flax layers in forms XLA:CPU runs fast, and its compiler flags."""
