@@ -58,7 +58,8 @@ def _measure(args) -> dict:
       state_lib.create_state,
       generator=models.DCGANGenerator(image_size=args.image_size, width=args.width, nz=nz,
                                       batch_norm=bn),
-      critic=models.DCGANCritic(image_size=args.image_size, width=args.width, batch_norm=bn),
+      critic=models.DCGANCritic(image_size=args.image_size, width=args.width,
+                                norm="batch" if bn else "none"),
       generator_tx=optim.make_optimizer("rmsprop", 5e-5),
       critic_tx=optim.make_optimizer("rmsprop", 5e-5, clip_value=0.01), data_shape=shape, nz=nz,
       clip_value=0.01)

@@ -14,8 +14,8 @@ def tiny_state(seed=0, batch_norm=True, dtype=jnp.float32):
       jax.random.key(seed),
       generator=models.DCGANGenerator(image_size=16, channels=1, width=4, nz=8,
                                       batch_norm=batch_norm, dtype=dtype),
-      critic=models.DCGANCritic(image_size=16, channels=1, width=4, batch_norm=batch_norm,
-                                dtype=dtype),
+      critic=models.DCGANCritic(image_size=16, channels=1, width=4,
+                                norm="batch" if batch_norm else "none", dtype=dtype),
       generator_tx=optim.make_optimizer("rmsprop", 5e-5),
       critic_tx=optim.make_optimizer("rmsprop", 5e-5, clip_value=C),
       data_shape=(16, 16, 1), nz=8, clip_value=C)

@@ -87,19 +87,18 @@ class DCGANCritic(nn.Module):
     image_size: side of the square input, a multiple of 16.
     channels: input channels (3 for RGB).
     width: ndf, channels of the first conv; doubled at every stride-2 conv.
-    batch_norm: batch norm after every conv but the first and the last.
+    norm: the normalisation after every conv but the first and the last: "batch" (DCGAN_D),
+      "layer" (per example over H, W, C, a scale and bias per channel, as WGAN-GP's critic) or
+      "none" (DCGAN_D_nobn).
     n_extra_layers: extra 3x3 conv layers at the first resolution.
-    norm: "batch", "layer" (per example over H, W, C, a scale and bias per channel, as WGAN-GP's
-      critic) or "none" in those places; None (default): "batch" if `batch_norm` else "none".
     dtype: compute dtype of the layers (float32, or bfloat16 for mixed precision); the scores
       are float32 either way.
   """
   image_size: int = 64
   channels: int = 3
   width: int = 64
-  batch_norm: bool = True
+  norm: str = "batch"
   n_extra_layers: int = 0
-  norm: str | None = None
   dtype: jnp.dtype = jnp.float32
 
   @nn.compact
@@ -112,7 +111,7 @@ class DCGANCritic(nn.Module):
     convs = (f"Conv_{i}" for i in itertools.count())
     down = lambda features: Conv(features, 4, 2, 1, use_bias=False, kernel_init=conv_init,
                                  name=next(convs))
-    norm = _critic_norm(self.norm or ("batch" if self.batch_norm else "none"), self.dtype)
+    norm = _critic_norm(self.norm, self.dtype)
     act = lambda h: nn.leaky_relu(h, 0.2)
     h = act(down(self.width)(x_BxHxWxC.astype(self.dtype)))
     size, features, last = self.image_size // 2, self.width, base_size(self.image_size)
