@@ -54,14 +54,14 @@ def _jax_setup(args):
   and the iteration's FLOPs."""
   import jax
   import jax.numpy as jnp
-  from wgan_jax import models, optim, state as state_lib, steps
+  from wgan_jax import kernels, models, optim, state as state_lib, steps
   from wgan_jax.xla_cpu import compile_options
 
   nz = 100
-  dtype = jnp.dtype(args.dtype)
+  dtype, layers = jnp.dtype(args.dtype), kernels.layers_for("auto")
   generator = models.DCGANGenerator(image_size=args.image_size, nz=nz,
-                                    batch_norm=args.variant == "dcgan", dtype=dtype)
-  critic = models.DCGANCritic(image_size=args.image_size, dtype=dtype)
+                                    batch_norm=args.variant == "dcgan", dtype=dtype, layers=layers)
+  critic = models.DCGANCritic(image_size=args.image_size, dtype=dtype, layers=layers)
   state = state_lib.create_state(
       jax.random.key(0), generator=generator, critic=critic,
       generator_tx=optim.make_optimizer("rmsprop", 5e-5),

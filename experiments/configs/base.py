@@ -32,6 +32,7 @@ def get_config(loss: str = "wgan") -> ml_collections.ConfigDict:
   c.nz = hp["nz"]
   c.n_extra_layers = 0
   c.compute_dtype = "float32"   # or "bfloat16": mixed precision (DCGAN nets; float32 weights)
+  c.kernels = "auto"            # conv layers: "auto" (CPU: xla_cpu, else flax), "xla_cpu", "flax"
   # Optimisation
   c.optimizer = hp["optimizer"]  # rmsprop (PyTorch numerics) or adam
   c.lr_g = hp["lr"]

@@ -1,21 +1,17 @@
-"""Batch norm in training mode, as `nn.BatchNorm` computes it, with its sums as matrix products.
+"""`nn.BatchNorm` in training mode with its per-channel sums as matrix products.
 
-The official WGAN code keeps both networks in training mode, so every call normalises by the
-statistics of the batch it sees. Parameters (`scale`, `bias`), statistics (`mean`, `var`) and
-their updates are those of `nn.BatchNorm(use_running_average=False, momentum=0.9, epsilon=1e-5,
-use_fast_variance=False)`; the difference is how XLA is asked for the per-channel sums. XLA:CPU
-splits a large reduction into a partitioned reduce-window: 579 ms of the 64x64 DCGAN's 3.9 s
-generator iteration (2 cores) went to those, forward and backward. Here every sum over the
-batch and the spatial positions is a product with a vector of ones, forward (`_statistics`) and
-backward (a custom VJP), which XLA runs as a matrix-vector product. Under a data-parallel `jax.jit`
-the products over a sharded batch are all-reduced as the sums were: global batch statistics.
+Why: XLA:CPU splits a large reduction into a partitioned reduce-window, which ran slowly forward
+and backward; a product with a vector of ones, forward (`_statistics`) and backward (a custom
+VJP), is a matrix-vector product it runs at library speed. Under a data-parallel `jax.jit` the
+products over a sharded batch are all-reduced as the sums were: global batch statistics.
+Measurements: benchmarks/README.md.
 """
+import functools
+
 import flax.linen as nn
+from flax.linen import dtypes
 import jax
 import jax.numpy as jnp
-
-EPSILON = 1e-5
-MOMENTUM = 0.9
 
 
 def _statistics(x_NxC):
@@ -25,30 +21,32 @@ def _statistics(x_NxC):
   return mean_C, weights_N @ jnp.square(x_NxC - mean_C[None])
 
 
-@jax.custom_vjp
-def normalize(x_NxC, scale_C, bias_C):
-  """`((x - mean) * rsqrt(var + EPSILON) * scale + bias, mean, var)` with batch statistics.
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def normalize(x_NxC, scale_C, bias_C, epsilon):
+  """`((x - mean) * rsqrt(var + epsilon) * scale + bias, mean, var)` with batch statistics.
 
   Args:
     x_NxC: float32, `N` examples (batch times positions) of `C` channels.
     scale_C, bias_C: the affine parameters.
+    epsilon: a float added to the variance.
 
   Returns:
-    `(y_NxC, mean_C, var_C)`. Differentiable in reverse mode, to any order, in all three inputs
-    and through all three outputs.
+    `(y_NxC, mean_C, var_C)`. Differentiable in reverse mode, to any order, in the first three
+    inputs and through all three outputs.
   """
-  return _normalize_forward(x_NxC, scale_C, bias_C)[0]
+  return _normalize_forward(x_NxC, scale_C, bias_C, epsilon)[0]
 
 
-def _normalize_forward(x_NxC, scale_C, bias_C):
+def _normalize_forward(x_NxC, scale_C, bias_C, epsilon):
   mean_C, var_C = _statistics(x_NxC)
-  rstd_C = jax.lax.rsqrt(var_C + EPSILON)
+  rstd_C = jax.lax.rsqrt(var_C + epsilon)
   y_NxC = (x_NxC - mean_C[None]) * (rstd_C * scale_C)[None] + bias_C[None]
   return (y_NxC, mean_C, var_C), (x_NxC, mean_C, rstd_C, scale_C)
 
 
-def _normalize_backward(residuals, cotangents):
+def _normalize_backward(epsilon, residuals, cotangents):
   """The textbook batch-norm gradient, plus the paths through the returned mean and variance."""
+  del epsilon
   x_NxC, mean_C, rstd_C, scale_C = residuals
   dy_NxC, dmean_C, dvar_C = cotangents
   n = x_NxC.shape[0]
@@ -65,27 +63,34 @@ def _normalize_backward(residuals, cotangents):
 normalize.defvjp(_normalize_forward, _normalize_backward)
 
 
-class BatchNorm(nn.Module):
-  """`nn.BatchNorm(use_running_average=False, momentum=0.9, epsilon=1e-5, use_fast_variance=False)`.
+class BatchNorm(nn.BatchNorm):
+  """`nn.BatchNorm`, its fields, variables and numbers, with the sums above in training mode.
 
-  Normalises `[..., C]` over every axis but the last with the statistics of this batch and
-  updates the running `batch_stats` (`mean`, `var`) as flax does (not during `init`). Statistics
-  and parameters are float32 whatever the input; the result is `dtype` (float32, as
-  `nn.BatchNorm` returns for float32 parameters; bfloat16 for mixed precision).
+  Takes this form with batch statistics over every axis but the last, `use_fast_variance=False`
+  (the two-pass variance, as flax computes it then), scale and bias, float32 reductions, no
+  `axis_name` and no mask; any other use runs `nn.BatchNorm`'s own code. Statistics are float32
+  whatever the input; the result has flax's dtype (`dtype`, or the promoted type of input and
+  parameters).
   """
-  dtype: jnp.dtype = jnp.float32
-  scale_init: nn.initializers.Initializer = nn.initializers.ones
-  bias_init: nn.initializers.Initializer = nn.initializers.zeros
 
   @nn.compact
-  def __call__(self, x):
+  def __call__(self, x, use_running_average: bool | None = None, *, mask=None):
+    running = nn.merge_param("use_running_average", self.use_running_average, use_running_average)
+    if (running or mask is not None or self.axis not in (-1, x.ndim - 1)
+        or self.axis_name is not None or self.use_fast_variance or not self.use_scale
+        or not self.use_bias or not self.force_float32_reductions):
+      return super().__call__(x, use_running_average, mask=mask)
     c = x.shape[-1]
-    scale = self.param("scale", self.scale_init, (c,), jnp.float32)
-    bias = self.param("bias", self.bias_init, (c,), jnp.float32)
+    # Created in flax's order (statistics, then scale and bias), so `init` draws the same values.
     ra_mean = self.variable("batch_stats", "mean", lambda: jnp.zeros((c,), jnp.float32))
     ra_var = self.variable("batch_stats", "var", lambda: jnp.ones((c,), jnp.float32))
-    y_NxC, mean_C, var_C = normalize(x.reshape(-1, c).astype(jnp.float32), scale, bias)
+    scale = self.param("scale", self.scale_init, (c,), self.param_dtype)
+    bias = self.param("bias", self.bias_init, (c,), self.param_dtype)
+    y_NxC, mean_C, var_C = normalize(x.reshape(-1, c).astype(jnp.float32),
+                                     scale.astype(jnp.float32), bias.astype(jnp.float32),
+                                     self.epsilon)
     if not self.is_initializing():
-      ra_mean.value = MOMENTUM * ra_mean.value + (1 - MOMENTUM) * mean_C
-      ra_var.value = MOMENTUM * ra_var.value + (1 - MOMENTUM) * var_C
-    return y_NxC.reshape(x.shape).astype(self.dtype)
+      ra_mean.value = self.momentum * ra_mean.value + (1 - self.momentum) * mean_C
+      ra_var.value = self.momentum * ra_var.value + (1 - self.momentum) * var_C
+    return y_NxC.reshape(x.shape).astype(dtypes.canonicalize_dtype(x, scale, bias,
+                                                                   dtype=self.dtype))

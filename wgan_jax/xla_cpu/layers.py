@@ -1,104 +1,101 @@
-"""Flax layers whose fast form on XLA computes the same function as the textbook one.
+"""`nn.Conv` and `nn.ConvTranspose` computed through `convolutions`, or as matrix products.
 
-Exact, parameter-for-parameter equals of the flax layers they replace, so checkpoints and
-parameter counts are interchangeable: `Conv` of `nn.Conv` (square kernels; the critic's 4x4
-stride-2 layers, the extra 3x3 layers, BEGAN's nets) and `ConvTranspose4x4Stride2` of
-`nn.ConvTranspose`, both through `convolutions.py`, whose gradients stay fast inside a
-`lax.scan` on XLA:CPU; `ProjectToSquare` and `ConvWholeSquare`, the generator's first and the
-critic's last layer, are the matrix products they are (the first: forward + backward 4 ms as a
-product, 24 ms as a convolution, on 2 cores at batch 64).
+Why: XLA:CPU ran flax's convolutions' gradients inside a rolled `lax.scan` as generic loops, and
+a convolution whose kernel covers its whole input (the DCGAN generator's first layer, the
+critic's last) runs faster as the matrix product it is. Subclasses keep flax's fields, parameter
+names, shapes, dtypes, initialisers and auto-names (`Conv_0`, `ConvTranspose_0`), so a network
+holds the same variables with either; a configuration without a fast form here runs flax's own
+code. Measurements: benchmarks/README.md.
 """
 import flax.linen as nn
+from flax.linen.linear import canonicalize_padding
+import jax
 import jax.numpy as jnp
 
-from wgan_jax.xla_cpu.convolutions import conv, conv_transpose_4x4_stride2
+from wgan_jax.xla_cpu import convolutions
 
 
-class Conv(nn.Module):
-  """PyTorch's `Conv2d(in, features, kernel_size, stride, padding)`, square, through `conv`.
+def _same_pair(value, default=1) -> int | None:
+  """`n` for `n`, `(n, n)` (or `default` for None); None for anything else."""
+  value = default if value is None else value
+  if isinstance(value, int):
+    return value
+  value = tuple(value)
+  return value[0] if len(value) == 2 and value[0] == value[1] else None
 
-  Maps `[B, H, W, C]` to `[B, (H + 2 padding - K) // strides + 1, ..., features]` in the input's
-  dtype. Parameters `kernel` (`[K, K, C, features]`) and `bias` (`[features]`, if `use_bias`)
-  with the names, shapes and default initialisers of `nn.Conv(features, (K, K), strides,
-  ((padding, padding),) * 2)`, and auto-named `Conv_i` as it is: a drop-in for it whose gradients
-  run at library speed inside a `lax.scan` on XLA:CPU.
+
+def _square_kernel(module, inputs) -> tuple[int, int] | None:
+  """`(K, stride)` of a 2-D square-kernel layer on `[B, H, W, C]` with plain settings."""
+  if (inputs.ndim != 4 or isinstance(module.kernel_size, int) or module.mask is not None
+      or module.precision is not None or _same_pair(module.kernel_dilation) != 1):
+    return None
+  size, stride = _same_pair(module.kernel_size), _same_pair(module.strides)
+  return None if size is None or stride is None else (size, stride)
+
+
+class Conv(nn.Conv):
+  """`nn.Conv`, fast on XLA:CPU for square kernels with equal strides and symmetric padding.
+
+  A kernel covering the whole unpadded input (`[B, K, K, C] -> [B, 1, 1, F]`) is the product
+  `out[b, f] = sum_{i, j, c} x[b, i, j, c] * kernel[i, j, c, f]`; any other such layer is
+  `convolutions.conv` (PyTorch's `Conv2d` padding `p` is flax's `((p, p), (p, p))`).
   """
-  features: int
-  kernel_size: int = 3
-  strides: int = 1
-  padding: int = 1
-  use_bias: bool = True
-  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
-  bias_init: nn.initializers.Initializer = nn.initializers.zeros
 
   @nn.compact
-  def __call__(self, x_BxHxWxC):
-    k = self.kernel_size
-    kernel = self.param("kernel", self.kernel_init, (k, k, x_BxHxWxC.shape[-1], self.features))
-    y = conv(x_BxHxWxC, kernel.astype(x_BxHxWxC.dtype), self.strides, self.padding)
-    if self.use_bias:
-      bias = self.param("bias", self.bias_init, (self.features,))
-      y = y + bias.astype(y.dtype)[None, None, None]
-    return y
+  def __call__(self, inputs):
+    square = _square_kernel(self, inputs)
+    plain = (_same_pair(self.input_dilation) == 1 and self.feature_group_count == 1
+             and self.conv_general_dilated is None and self.conv_general_dilated_cls is None)
+    if square is None or not plain or self.padding in ("CIRCULAR", "REFLECT", "CAUSAL"):
+      return super().__call__(inputs)
+    size, stride = square
+    pads = (jax.lax.padtype_to_pads(inputs.shape[1:3], (size, size), (stride, stride),
+                                    self.padding) if isinstance(self.padding, str)
+            else canonicalize_padding(self.padding, 2))
+    pads = [tuple(p) for p in pads]
+    if pads[0][0] != pads[0][1] or pads[0] != pads[1]:
+      return super().__call__(inputs)
+    padding = pads[0][0]
+    kernel = self.param("kernel", self.kernel_init, (size, size, inputs.shape[-1], self.features),
+                        self.param_dtype)
+    bias = (self.param("bias", self.bias_init, (self.features,), self.param_dtype)
+            if self.use_bias else None)
+    x, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
+    if padding == 0 and inputs.shape[1:3] == (size, size):
+      y = jnp.einsum("bijc,ijcf->bf", x, kernel)[:, None, None]
+    else:
+      y = convolutions.conv(x, kernel, stride, padding)
+    return y if bias is None else y + bias.reshape(1, 1, 1, -1)
 
 
-class ConvTranspose4x4Stride2(nn.Module):
-  """PyTorch's `ConvTranspose2d(in, features, 4, stride=2, padding=1, bias=False)`.
+class ConvTranspose(nn.ConvTranspose):
+  """`nn.ConvTranspose(transpose_kernel=True)`, fast on XLA:CPU for square kernels, equal
+  strides and symmetric explicit padding.
 
-  Maps `[B, H, W, C]` to `[B, 2H, 2W, features]`. Parameter: `kernel`, shape `[4, 4, features, C]`,
-  the same layout and values as `nn.ConvTranspose(features, (4, 4), strides=(2, 2),
-  padding=((2, 2), (2, 2)), transpose_kernel=True, use_bias=False)` would hold, so checkpoints and
-  parameter counts are interchangeable with it.
+  flax pads the stride-dilated input: its padding `((q, q), (q, q))` is PyTorch's
+  `ConvTranspose2d` padding `p = K - 1 - q`. On a `[B, 1, 1, C]` input with `p = 0` (the DCGAN
+  generator's first layer) the layer is the product `out[b, i, j, f] = sum_c x[b, c] *
+  kernel[i, j, f, c]`; any other such layer is `convolutions.conv_transpose`.
   """
-  features: int
-  kernel_init: nn.initializers.Initializer = nn.initializers.normal(0.02)
 
   @nn.compact
-  def __call__(self, x_BxHxWxC):
-    kernel = self.param("kernel", self.kernel_init, (4, 4, self.features, x_BxHxWxC.shape[-1]))
-    return conv_transpose_4x4_stride2(x_BxHxWxC, kernel.astype(x_BxHxWxC.dtype))
-
-
-class ProjectToSquare(nn.Module):
-  """PyTorch's `ConvTranspose2d(in, features, size, stride=1, padding=0, bias=False)` on a 1x1 input.
-
-  The DCGAN generator's first layer (size 4 at the official image sizes), computed as the matrix
-  product it is: `out[b, i, j, f] = sum_c z[b, c] * kernel[i, j, f, c]`. Maps `[B, 1, 1, C]` to
-  `[B, size, size, features]`. Parameter: `kernel`, shape `[size, size, features, C]`, as
-  `nn.ConvTranspose(features, (size, size), padding=((size - 1, size - 1),) * 2,
-  transpose_kernel=True, use_bias=False)` holds it.
-  """
-  features: int
-  size: int = 4
-  kernel_init: nn.initializers.Initializer = nn.initializers.normal(0.02)
-
-  @nn.compact
-  def __call__(self, z_Bx1x1xC):
-    if z_Bx1x1xC.shape[1:3] != (1, 1):
-      raise ValueError(f"ProjectToSquare expects a [B, 1, 1, C] input, got {z_Bx1x1xC.shape}.")
-    kernel = self.param("kernel", self.kernel_init,
-                        (self.size, self.size, self.features, z_Bx1x1xC.shape[-1]))
-    return jnp.einsum("bxyc,ijfc->bijf", z_Bx1x1xC, kernel.astype(z_Bx1x1xC.dtype))
-
-
-class ConvWholeSquare(nn.Module):
-  """PyTorch's `Conv2d(in, features, size, stride=1, padding=0, bias=False)` on a size x size input.
-
-  The DCGAN critic's last layer (size 4 at the official image sizes), computed as the matrix
-  product it is: `out[b, f] = sum_{i, j, c} x[b, i, j, c] * kernel[i, j, c, f]`. Maps `[B, size,
-  size, C]` to `[B, features]`. Parameter: `kernel`, shape `[size, size, C, features]`, as
-  `nn.Conv(features, (size, size), padding="VALID", use_bias=False)` holds it. As a convolution,
-  XLA:CPU left its gradients inside a `lax.scan` loop body in layouts its library convolution
-  does not take, and ran them far slower.
-  """
-  features: int
-  kernel_init: nn.initializers.Initializer = nn.initializers.normal(0.02)
-
-  @nn.compact
-  def __call__(self, x_BxSxSxC):
-    _, height, width, c = x_BxSxSxC.shape
-    if height != width:
-      raise ValueError(f"ConvWholeSquare expects a square [B, S, S, C] input, got "
-                       f"{x_BxSxSxC.shape}.")
-    kernel = self.param("kernel", self.kernel_init, (height, width, c, self.features))
-    return jnp.einsum("bijc,ijcf->bf", x_BxSxSxC, kernel.astype(x_BxSxSxC.dtype))
+  def __call__(self, inputs):
+    square = _square_kernel(self, inputs)
+    if (square is None or not self.transpose_kernel or isinstance(self.padding, str)
+        or self.preferred_element_type is not None):
+      return super().__call__(inputs)
+    size, stride = square
+    pads = [tuple(p) for p in canonicalize_padding(self.padding, 2)]
+    padding = size - 1 - pads[0][0]
+    if pads[0][0] != pads[0][1] or pads[0] != pads[1] or not 0 <= padding <= size - 1:
+      return super().__call__(inputs)
+    kernel = self.param("kernel", self.kernel_init, (size, size, self.features, inputs.shape[-1]),
+                        self.param_dtype)
+    bias = (self.param("bias", self.bias_init, (self.features,), self.param_dtype)
+            if self.use_bias else None)
+    x, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
+    if padding == 0 and inputs.shape[1:3] == (1, 1):
+      y = jnp.einsum("bxyc,ijfc->bijf", x, kernel)
+    else:
+      y = convolutions.conv_transpose(x, kernel, stride, padding)
+    return y if bias is None else y + bias.reshape(1, 1, 1, -1)
