@@ -1,5 +1,6 @@
-"""Milliseconds per convolution of the DCGAN's 4x4 stride-2 layers: wgan_jax's primitives
-(`wgan_jax.convolutions.conv` and its gradients) against PyTorch's, alternated in one process, one layer at a time.
+"""Milliseconds per convolution of the DCGAN's 4x4 stride-2 layers: wgan_jax's XLA:CPU primitives
+(`wgan_jax.xla_cpu.convolutions.conv` and its gradients) against PyTorch's, alternated in one
+process, one layer at a time.
 
   python3 -m benchmarks.layer_speed                 # the 64x64 DCGAN's layers, batch 64
   python3 -m benchmarks.layer_speed --image_size 32 --batch_size 16
@@ -67,7 +68,7 @@ def main():
   import jax
   import torch
   from torch.nn import grad as torch_grad
-  from wgan_jax import compile_options, convolutions
+  from wgan_jax.xla_cpu import compile_options, convolutions
 
   torch.set_num_threads(args.torch_threads)
   device = args.torch_device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -43,7 +43,8 @@ def _measure(args) -> dict:
   import jax  # pylint: disable=g-import-not-at-top
   jax.config.update("jax_num_cpu_devices", args.child)
   import numpy as np  # pylint: disable=g-import-not-at-top
-  from wgan_jax import compile_options, models, optim, parallel, steps, train  # pylint: disable=g-import-not-at-top
+  from wgan_jax import kernels, models, optim, parallel, steps, train  # pylint: disable=g-import-not-at-top
+  from wgan_jax.xla_cpu import compile_options  # pylint: disable=g-import-not-at-top
   from wgan_jax import state as state_lib  # pylint: disable=g-import-not-at-top
 
   if jax.device_count() < args.child:
@@ -52,11 +53,13 @@ def _measure(args) -> dict:
   mesh = jax.make_mesh((args.child,), (parallel.DATA_AXIS,), devices=jax.devices()[:args.child])
   repl, batches = parallel.replicated(mesh), parallel.batch_sharding(mesh)
   bn, nz, shape = args.variant == "dcgan", 100, (args.image_size, args.image_size, 3)
+  layers = kernels.layers_for("auto")
   create = functools.partial(
       state_lib.create_state,
       generator=models.DCGANGenerator(image_size=args.image_size, width=args.width, nz=nz,
-                                      batch_norm=bn),
-      critic=models.DCGANCritic(image_size=args.image_size, width=args.width, batch_norm=bn),
+                                      batch_norm=bn, layers=layers),
+      critic=models.DCGANCritic(image_size=args.image_size, width=args.width,
+                                norm="batch" if bn else "none", layers=layers),
       generator_tx=optim.make_optimizer("rmsprop", 5e-5),
       critic_tx=optim.make_optimizer("rmsprop", 5e-5, clip_value=0.01), data_shape=shape, nz=nz,
       clip_value=0.01)

@@ -4,6 +4,7 @@ official PyTorch code (benchmarks/torch_reference.py), alternated in one process
   python3 -m benchmarks.step_speed                      # DCGAN 64x64, batch 64, float32
   python3 -m benchmarks.step_speed --variant nobn --batch_size 16 --image_size 32
   python3 -m benchmarks.step_speed --torch_compile      # torch.compile instead of eager
+  python3 -m benchmarks.step_speed --kernels flax       # flax's own layers (default: per backend)
   python3 -m benchmarks.step_speed --dtype bfloat16 --batch_size 256   # e.g. on a GPU
 
 Prints medians of the iteration, critic-step and generator-step times, jax's compile time to the
@@ -36,6 +37,8 @@ def _parse():
   parser.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
                       help="compute dtype (mixed precision for bfloat16; weights stay float32)")
   parser.add_argument("--torch_device", default=None, help="default: cuda if available, else cpu")
+  parser.add_argument("--kernels", choices=["auto", "xla_cpu", "flax"], default="auto",
+                      help="the networks' layers, as the config field (kernels.KERNELS)")
   return parser.parse_args()
 
 
@@ -54,13 +57,14 @@ def _jax_setup(args):
   and the iteration's FLOPs."""
   import jax
   import jax.numpy as jnp
-  from wgan_jax import compile_options, models, optim, state as state_lib, steps
+  from wgan_jax import kernels, models, optim, state as state_lib, steps
+  from wgan_jax.xla_cpu import compile_options
 
   nz = 100
-  dtype = jnp.dtype(args.dtype)
+  dtype, layers = jnp.dtype(args.dtype), kernels.layers_for(args.kernels)
   generator = models.DCGANGenerator(image_size=args.image_size, nz=nz,
-                                    batch_norm=args.variant == "dcgan", dtype=dtype)
-  critic = models.DCGANCritic(image_size=args.image_size, dtype=dtype)
+                                    batch_norm=args.variant == "dcgan", dtype=dtype, layers=layers)
+  critic = models.DCGANCritic(image_size=args.image_size, dtype=dtype, layers=layers)
   state = state_lib.create_state(
       jax.random.key(0), generator=generator, critic=critic,
       generator_tx=optim.make_optimizer("rmsprop", 5e-5),
@@ -86,6 +90,10 @@ def main():
   import jax
   import torch
   from benchmarks import torch_reference
+  from wgan_jax import kernels
+
+  layer_set = ("xla_cpu" if kernels.layers_for(args.kernels) is kernels.XLA_CPU_LAYERS
+               else "flax")
 
   iteration, critic_step, generator_step, state, real, key, flops = _jax_setup(args)
   (state, _), compile_s = _timed(lambda: jax.block_until_ready(iteration(state, real, key)))
@@ -130,7 +138,8 @@ def main():
   med = {name: float(np.median(values)) for name, values in times.items()}
   torch_name = "torch.compile" if args.torch_compile else "torch eager"
   print(f"DCGAN {args.variant} {args.image_size}x{args.image_size} batch {args.batch_size} "
-        f"n_critic {args.n_critic} {args.dtype}; jax {jax.__version__} on "
+        f"n_critic {args.n_critic} {args.dtype}, kernels {args.kernels} ({layer_set}); jax "
+        f"{jax.__version__} on "
         f"{jax.devices()[0].device_kind}, torch {torch.__version__} ({torch_name} on {device}, "
         f"{torch.get_num_threads()} threads); "
         f"{args.repeats} alternated pairs; XLA_FLAGS={os.environ['XLA_FLAGS']!r}")

@@ -92,7 +92,7 @@ def test_wgan_gp_refuses_a_batch_norm_critic_and_accepts_layer_norm():
     _abstract_step(dcgan())
   _, metrics = _abstract_step(dcgan(norm="layer"))
   assert "gradient_penalty" in metrics
-  _abstract_step(dcgan(batch_norm=False))
+  _abstract_step(dcgan(norm="none"))
 
 
 def test_layer_norm_critic_scores_each_example_on_its_own():

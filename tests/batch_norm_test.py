@@ -1,4 +1,4 @@
-"""Our batch norm is flax's `nn.BatchNorm` in training mode: values, statistics, gradients."""
+"""XLA:CPU's batch norm is flax's `nn.BatchNorm`: values, statistics, gradients, parameters."""
 import functools
 
 import flax.linen as nn
@@ -9,16 +9,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wgan_jax import batch_norm
+from wgan_jax.xla_cpu import batch_norm
 
-_flax_batch_norm = functools.partial(nn.BatchNorm, use_running_average=False, momentum=0.9,
-                                     epsilon=1e-5, use_fast_variance=False)
+# As the DCGAN nets configure it (models._batch_norm).
+_training = dict(use_running_average=False, momentum=0.9, epsilon=1e-5, use_fast_variance=False)
 _scale_init = lambda key, shape, dtype=jnp.float32: 1.0 + 0.5 * jax.random.normal(key, shape, dtype)
 
 
 def _pair():
-  return (batch_norm.BatchNorm(scale_init=_scale_init, bias_init=nn.initializers.normal(0.5)),
-          _flax_batch_norm(scale_init=_scale_init, bias_init=nn.initializers.normal(0.5)))
+  return (batch_norm.BatchNorm(**_training, scale_init=_scale_init,
+                               bias_init=nn.initializers.normal(0.5)),
+          nn.BatchNorm(**_training, scale_init=_scale_init, bias_init=nn.initializers.normal(0.5)))
 
 
 def _x(seed, shape):
@@ -80,9 +81,25 @@ def test_second_order_gradient_equals_flax():
 def test_sums_are_matrix_products_not_reductions():
   """What the module is for: no reduce or reduce-window left for XLA:CPU to partition."""
   x = jnp.zeros((64, 32, 32, 64))
-  module = batch_norm.BatchNorm()
+  module = batch_norm.BatchNorm(**_training)
   variables = module.init(jax.random.key(0), x)
   loss = lambda p, x: jnp.sum(module.apply({"params": p, "batch_stats": variables["batch_stats"]},
                                            x, mutable=["batch_stats"])[0] ** 2)
   hlo = jax.jit(jax.grad(loss)).lower(variables["params"], x).compile().as_text()
   assert "reduce-window(" not in hlo
+
+
+def test_other_configurations_run_flax_code():
+  """Running averages (evaluation), flax's fast variance, or a mask: nn.BatchNorm's own numbers."""
+  x = _x(4, (5, 2, 2, 3))
+  variables = nn.BatchNorm(**_training).init(jax.random.key(0), x)
+  variables = {**variables, "batch_stats": {"mean": jnp.arange(3.0), "var": jnp.full(3, 2.0)}}
+  for changed in (dict(use_running_average=True), dict(use_fast_variance=True)):
+    settings_ = {**_training, **changed}
+    ours = batch_norm.BatchNorm(**settings_).apply(variables, x, mutable=["batch_stats"])
+    theirs = nn.BatchNorm(**settings_).apply(variables, x, mutable=["batch_stats"])
+    jax.tree.map(np.testing.assert_array_equal, ours, theirs)
+  mask = np.arange(x.size).reshape(x.shape) % 3 > 0
+  ours = batch_norm.BatchNorm(**_training).apply(variables, x, mask=mask, mutable=["batch_stats"])
+  theirs = nn.BatchNorm(**_training).apply(variables, x, mask=mask, mutable=["batch_stats"])
+  jax.tree.map(np.testing.assert_array_equal, ours, theirs)

@@ -3,7 +3,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wgan_jax import compile_options, convolutions
+from wgan_jax.xla_cpu import compile_options, convolutions
 
 
 def _conv_hlo(options):

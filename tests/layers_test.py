@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from experiments.configs import base
-from wgan_jax import compile_options, convolutions, layers, recipe, steps
+from wgan_jax import recipe, steps, xla_cpu
+from wgan_jax.xla_cpu import compile_options, convolutions
 
 _ATOL = 1e-4  # float32, sums of up to 4 * 16 * C products of unit-scale numbers.
 
@@ -38,27 +39,21 @@ def flax_kernel_to_torch(kernel_KxKxFxC):
   return np.transpose(kernel_KxKxFxC, (3, 2, 0, 1))
 
 
-def _reference_stride2(features):
-  return nn.ConvTranspose(features, (4, 4), strides=(2, 2), padding=((2, 2), (2, 2)),
-                          transpose_kernel=True, use_bias=False)
+# Each case: a flax layer's arguments, and the input shape without batch (None: drawn).
+_STRIDE2 = (nn.ConvTranspose, dict(kernel_size=(4, 4), strides=(2, 2), padding=((2, 2), (2, 2)),
+                                   transpose_kernel=True, use_bias=False), None)
+_PROJECT = (nn.ConvTranspose, dict(kernel_size=(4, 4), padding=((3, 3), (3, 3)),
+                                   transpose_kernel=True, use_bias=False), (1, 1))
+_CONV_4X4_STRIDE2 = (nn.Conv, dict(kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)),
+                                   use_bias=False), None)
+_CASES = [_STRIDE2, _PROJECT, _CONV_4X4_STRIDE2]
 
 
-def _reference_project(features, size=4):
-  return nn.ConvTranspose(features, (size, size), padding=((size - 1, size - 1),) * 2,
-                          transpose_kernel=True, use_bias=False)
-
-
-def _reference_conv(features):
-  return nn.Conv(features, (4, 4), (2, 2), ((1, 1), (1, 1)), use_bias=False)
-
-
-_CONV_4X4_STRIDE2 = functools.partial(layers.Conv, kernel_size=4, strides=2, padding=1,
-                                      use_bias=False)
-_CASES = [  # (fast module, reference module, input shape without batch)
-    (layers.ConvTranspose4x4Stride2, _reference_stride2, None),
-    (layers.ProjectToSquare, _reference_project, (1, 1)),
-    (_CONV_4X4_STRIDE2, _reference_conv, None),
-]
+def _pair(layer, kwargs):
+  """(the XLA:CPU form, flax's layer) of one configuration, as functions of features."""
+  fast = getattr(xla_cpu, layer.__name__)
+  return (lambda f, **more: fast(f, **{**kwargs, **more}),
+          lambda f, **more: layer(f, **{**kwargs, **more}))
 
 
 def _arrays(seed, batch, hw, channels, features, size=4):
@@ -72,14 +67,15 @@ shapes = st.tuples(st.integers(1, 3), st.integers(2, 11), st.integers(2, 11), st
                    st.integers(1, 8))  # odd sides too: the conv's last row or column is unused
 
 
-@pytest.mark.parametrize("fast,reference,hw", _CASES)
+@pytest.mark.parametrize("layer,kwargs,hw", _CASES)
 @settings(max_examples=10)  # every new shape compiles: about a second each
 @given(shape=shapes, seed=st.integers(0, 2**16))
-def test_forward_and_gradients_equal_flax_conv_transpose(fast, reference, hw, shape, seed):
+def test_forward_and_gradients_equal_flax(layer, kwargs, hw, shape, seed):
   batch, h, w, channels, features = shape
   x, kernel = _arrays(seed, batch, hw or (h, w), channels, features)
-  if fast is _CONV_4X4_STRIDE2:
+  if layer is nn.Conv:
     kernel = kernel.transpose(0, 1, 3, 2)  # [4, 4, C, F], as nn.Conv holds it
+  fast, reference = _pair(layer, kwargs)
   fast_fn = lambda x, k: fast(features).apply({"params": {"kernel": k}}, x)
   reference_fn = lambda x, k: reference(features).apply({"params": {"kernel": k}}, x)
   y, fast_vjp = jax.vjp(fast_fn, x, kernel)
@@ -90,42 +86,38 @@ def test_forward_and_gradients_equal_flax_conv_transpose(fast, reference, hw, sh
     np.testing.assert_allclose(grad, grad_ref, atol=_ATOL, rtol=0)
 
 
-@pytest.mark.parametrize("fast,stride,padding,hw,size", [
-    (layers.ConvTranspose4x4Stride2, 2, 1, (5, 3), 4),
-    (functools.partial(layers.ProjectToSquare, size=4), 1, 0, (1, 1), 4),
-    (functools.partial(layers.ProjectToSquare, size=6), 1, 0, (1, 1), 6),
+@pytest.mark.parametrize("size,stride,padding,hw", [
+    (4, 2, 1, (5, 3)), (4, 1, 0, (1, 1)), (6, 1, 0, (1, 1)), (3, 2, 1, (4, 3)), (5, 3, 2, (3, 2)),
 ])
-def test_equals_numpy_pytorch_definition(fast, stride, padding, hw, size):
+def test_transposed_conv_equals_numpy_pytorch_definition(size, stride, padding, hw):
   x, kernel = _arrays(0, 2, hw, 5, 7, size)
-  y_BxHxWxF = fast(7).apply({"params": {"kernel": kernel}}, x)
+  q = size - 1 - padding  # flax pads the dilated input
+  layer = xla_cpu.ConvTranspose(7, (size, size), (stride, stride), ((q, q), (q, q)),
+                                transpose_kernel=True, use_bias=False)
+  y_BxHxWxF = layer.apply({"params": {"kernel": kernel}}, x)
   y_torch = torch_conv_transpose2d(np.transpose(x, (0, 3, 1, 2)).astype(np.float64),
                                    flax_kernel_to_torch(kernel).astype(np.float64),
                                    stride=stride, padding=padding)
   np.testing.assert_allclose(np.transpose(y_BxHxWxF, (0, 3, 1, 2)), y_torch, atol=_ATOL, rtol=0)
+  assert "custom_vjp_call" in str(jax.make_jaxpr(lambda k: layer.apply(
+      {"params": {"kernel": k}}, x))(kernel)) or hw == (1, 1)  # the fast form, not flax's
 
 
-@pytest.mark.parametrize("fast,reference,hw", _CASES)
-def test_parameter_tree_identical_to_flax(fast, reference, hw):
+@pytest.mark.parametrize("layer,kwargs,hw", _CASES)
+def test_parameter_tree_identical_to_flax(layer, kwargs, hw):
   x = jnp.zeros((2, *(hw or (4, 4)), 6))
-  key = jax.random.key(3)
-  init = nn.initializers.normal(0.02)
-  params = fast(5, kernel_init=init).init(key, x)
-  params_ref = reference(5).clone(kernel_init=init).init(key, x)
-  assert jax.tree.structure(params) == jax.tree.structure(params_ref)
-  jax.tree.map(np.testing.assert_array_equal, params, params_ref)
-  assert params["params"]["kernel"].shape == ((4, 4, 6, 5) if fast is _CONV_4X4_STRIDE2
-                                              else (4, 4, 5, 6))
-
-
-def test_default_init_is_dcgan_normal():
-  params = layers.ConvTranspose4x4Stride2(64).init(jax.random.key(0), jnp.zeros((1, 4, 4, 128)))
-  std = float(jnp.std(params["params"]["kernel"]))
-  assert 0.019 < std < 0.021
+  fast, reference = _pair(layer, kwargs)
+  for more in ({}, dict(use_bias=True, kernel_init=nn.initializers.normal(0.02))):
+    params = fast(5, **more).init(jax.random.key(3), x)
+    params_ref = reference(5, **more).init(jax.random.key(3), x)
+    assert jax.tree.structure(params) == jax.tree.structure(params_ref)
+    jax.tree.map(np.testing.assert_array_equal, params, params_ref)
+  assert params["params"]["kernel"].shape == ((4, 4, 6, 5) if layer is nn.Conv else (4, 4, 5, 6))
 
 
 @pytest.mark.parametrize("fast,reference,kernel_shape", [
-    (convolutions.conv_transpose_4x4_stride2, _reference_stride2, (4, 4, 2, 3)),
-    (lambda x, k: convolutions.conv(x, k, 2, 1), _reference_conv, (4, 4, 3, 2)),
+    (lambda x, k: convolutions.conv_transpose(x, k, 2, 1), _pair(*_STRIDE2[:2])[1], (4, 4, 2, 3)),
+    (lambda x, k: convolutions.conv(x, k, 2, 1), _pair(*_CONV_4X4_STRIDE2[:2])[1], (4, 4, 3, 2)),
 ])
 def test_jitted_second_order_reverse_mode_matches_reference(fast, reference, kernel_shape):
   """The custom VJPs are themselves differentiable, twice: a gradient penalty (WGAN-GP) takes
@@ -144,23 +136,33 @@ def test_jitted_second_order_reverse_mode_matches_reference(fast, reference, ker
   np.testing.assert_allclose(grad_norm(fast), grad_norm(reference_fn), atol=1e-3, rtol=1e-5)
 
 
-def test_bfloat16_input_keeps_dtype():
-  x, kernel = _arrays(0, 1, (2, 2), 3, 4)
-  module = layers.ConvTranspose4x4Stride2(4)
-  fn = lambda k, x: module.apply({"params": {"kernel": k}}, x).astype(jnp.float32).sum()
-  y = module.apply({"params": {"kernel": kernel}}, x.astype(jnp.bfloat16))
-  grad = jax.grad(fn)(kernel, x.astype(jnp.bfloat16))
-  assert y.dtype == jnp.bfloat16 and y.shape == (1, 4, 4, 4)
+@pytest.mark.parametrize("layer,kwargs,hw", _CASES)
+def test_bfloat16_compute_dtype_as_flax(layer, kwargs, hw):
+  """`dtype=bfloat16` computes in bfloat16 with float32 parameters and gradients, as flax does."""
+  x, kernel = _arrays(0, 1, hw or (2, 2), 3, 4)
+  if layer is nn.Conv:
+    kernel = kernel.transpose(0, 1, 3, 2)
+  fast, reference = _pair(layer, kwargs)
+  run = lambda make, k: make(4, dtype=jnp.bfloat16).apply({"params": {"kernel": k}}, x)
+  y, y_ref = run(fast, kernel), run(reference, kernel)
+  assert y.dtype == y_ref.dtype == jnp.bfloat16 and y.shape == y_ref.shape
+  np.testing.assert_allclose(y.astype(np.float32), y_ref.astype(np.float32), rtol=2e-2, atol=2e-2)
+  grad = jax.grad(lambda k: run(fast, k).astype(jnp.float32).sum())(kernel)
   assert grad.dtype == jnp.float32
 
 
-def test_project_other_sizes_equal_flax_and_reject_spatial_input():
-  x, kernel = _arrays(2, 3, (1, 1), 4, 5, size=7)
-  y = layers.ProjectToSquare(5, size=7).apply({"params": {"kernel": kernel}}, x)
-  y_ref = _reference_project(5, size=7).apply({"params": {"kernel": kernel}}, x)
-  np.testing.assert_allclose(y, y_ref, atol=_ATOL, rtol=0)
-  with pytest.raises(ValueError, match="1, 1, C"):
-    layers.ProjectToSquare(3).init(jax.random.key(0), jnp.zeros((1, 2, 2, 3)))
+def test_configurations_without_a_fast_form_run_flax_code():
+  """Asymmetric "SAME" padding, a dilated kernel, an unbatched input: flax's own computation."""
+  x = jax.random.normal(jax.random.key(0), (2, 7, 7, 3))
+  for kwargs, x_in in [(dict(kernel_size=(4, 4), strides=(2, 2), padding="SAME"), x),
+                       (dict(kernel_size=(3, 3), kernel_dilation=(2, 2)), x),
+                       (dict(kernel_size=(3, 3), padding=((1, 1), (1, 1))), x[0])]:
+    for layer in ("Conv", "ConvTranspose"):
+      fast, reference = getattr(xla_cpu, layer)(5, **kwargs), getattr(nn, layer)(5, **kwargs)
+      variables = reference.init(jax.random.key(1), x_in)
+      jax.tree.map(np.testing.assert_array_equal, fast.init(jax.random.key(1), x_in), variables)
+      np.testing.assert_array_equal(fast.apply(variables, x_in), reference.apply(variables, x_in))
+      assert "custom_vjp_call" not in str(jax.make_jaxpr(fast.apply)(variables, x_in))
 
 
 _CONV_CASES = [(3, 1, 1, True), (3, 2, 1, True), (3, 1, 1, False), (5, 2, 2, False)]
@@ -176,7 +178,7 @@ def test_conv_forward_and_gradients_equal_flax_conv(size, stride, padding, use_b
   params = {"kernel": kernel.transpose(0, 1, 3, 2)}  # [K, K, C, F]
   if use_bias:
     params["bias"] = np.random.default_rng(seed + 2).normal(size=features).astype(np.float32)
-  fast = layers.Conv(features, size, stride, padding, use_bias)
+  fast = xla_cpu.Conv(features, (size, size), stride, ((padding, padding),) * 2, use_bias=use_bias)
   reference = nn.Conv(features, (size, size), stride, ((padding, padding),) * 2, use_bias=use_bias)
   y, fast_vjp = jax.vjp(lambda x, p: fast.apply({"params": p}, x), x, params)
   y_ref, reference_vjp = jax.vjp(lambda x, p: reference.apply({"params": p}, x), x, params)
@@ -209,34 +211,30 @@ def test_conv_is_a_drop_in_for_nn_conv_parameter_names_and_init():
 
     @nn.compact
     def __call__(self, x):
-      kwargs = {} if self.conv is layers.Conv else dict(padding=((1, 1), (1, 1)))
-      size = 3 if self.conv is layers.Conv else (3, 3)
-      return self.conv(4, size, **kwargs)(self.conv(5, size, **kwargs)(x))
+      conv = lambda f: self.conv(f, (3, 3), padding=((1, 1), (1, 1)))
+      return conv(4)(conv(5)(x))
 
   x = jnp.zeros((1, 6, 6, 2))
-  params = Net(layers.Conv).init(jax.random.key(0), x)
+  params = Net(xla_cpu.Conv).init(jax.random.key(0), x)
   params_ref = Net(nn.Conv).init(jax.random.key(0), x)
   assert jax.tree.structure(params) == jax.tree.structure(params_ref)
   jax.tree.map(np.testing.assert_array_equal, params, params_ref)
 
 
 @pytest.mark.parametrize("size", [4, 2])
-def test_conv_whole_square_equals_flax_valid_conv(size):
+def test_conv_whole_square_is_a_product_equal_to_flax_valid_conv(size):
   x, kernel = _arrays(4, 3, (size, size), 6, 1, size)
   kernel = kernel.transpose(0, 1, 3, 2)  # [S, S, C, 1]
+  fast = xla_cpu.Conv(1, (size, size), padding="VALID", use_bias=False)
   reference = nn.Conv(1, (size, size), padding="VALID", use_bias=False)
-  fast_fn = lambda x, k: layers.ConvWholeSquare(1).apply({"params": {"kernel": k}}, x)[:, None,
-                                                                                       None]
+  fast_fn = lambda x, k: fast.apply({"params": {"kernel": k}}, x)
   reference_fn = lambda x, k: reference.apply({"params": {"kernel": k}}, x)
   y, fast_vjp = jax.vjp(fast_fn, x, kernel)
   y_ref, reference_vjp = jax.vjp(reference_fn, x, kernel)
   np.testing.assert_allclose(y, y_ref, atol=_ATOL, rtol=0)
   for grad, grad_ref in zip(fast_vjp(np.ones_like(y)), reference_vjp(np.ones_like(y_ref))):
     np.testing.assert_allclose(grad, grad_ref, atol=_ATOL, rtol=0)
-  params = layers.ConvWholeSquare(1).init(jax.random.key(0), x)
-  assert jax.tree.map(jnp.shape, params) == {"params": {"kernel": (size, size, 6, 1)}}
-  with pytest.raises(ValueError, match="square"):
-    layers.ConvWholeSquare(1).init(jax.random.key(0), jnp.zeros((1, 4, 3, 2)))
+  assert "conv_general_dilated" not in str(jax.make_jaxpr(fast_fn)(x, kernel))
 
 
 def test_materialized_is_the_identity_and_so_are_its_derivatives():
@@ -276,12 +274,11 @@ def _batch_minor_transposes_with_arithmetic(hlo: str) -> list[str]:
     ("wgan", dict(n_extra_layers=1)), ("wgan_gp", {}), ("began", {})])
 def test_rolled_training_step_convolutions_in_library_layout_transposing_stored_arrays(
     loss, overrides):
-  """XLA:CPU ran convolutions in other layouts inside a `lax.scan` body with a generic loop: one
-  64x64 DCGAN iteration took 176 s instead of 3.2 s. And it recomputed the elementwise work
-  before the kernel gradients' batch-minor transposes in transposed order: 38 ms for one
-  generator layer's, where transposing the stored array takes 8 ms."""
+  """XLA:CPU ran convolutions in other layouts inside a `lax.scan` body with a generic loop, and
+  recomputed the elementwise work before the kernel gradients' batch-minor transposes in
+  transposed order (benchmarks/README.md has the cost of each)."""
   config = base.get_config(loss)
-  config.update(image_size=16, batch_size=4, **overrides)
+  config.update(image_size=16, batch_size=4, kernels="xla_cpu", **overrides)
   r = recipe.build(config, (16, 16, 3))
   state = jax.eval_shape(r.create_state, jax.random.key(0))
   step = jax.jit(functools.partial(steps.train_step, loss=r.loss),

@@ -86,8 +86,9 @@ def batch_norm_check() -> dict:
   """Largest |difference| from the unsharded one-device critic, of its output and its loss
   gradient, for (a) a batch sharded over the mesh under jit (global statistics, what train.py
   does) and (b) each device's shard normalised on its own (pmap without `axis_name`)."""
-  from wgan_jax import models, parallel  # pylint: disable=g-import-not-at-top
-  critic = models.DCGANCritic(image_size=16, channels=1, width=4, norm="batch")
+  from wgan_jax import kernels, models, parallel  # pylint: disable=g-import-not-at-top
+  critic = models.DCGANCritic(image_size=16, channels=1, width=4, norm="batch",
+                              layers=kernels.layers_for())  # as recipe.py picks them
   x_BxHxWxC = jax.random.normal(jax.random.key(1), (8, 16, 16, 1))
   variables = critic.init(jax.random.key(0), x_BxHxWxC)
 

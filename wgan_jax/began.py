@@ -5,12 +5,14 @@ calling it returns each example's L1 reconstruction error `mean |v - D(v)|` (eta
 quantity BEGAN's losses are made of; `reconstruct` returns the reconstructions themselves.
 Convolutional nets: 3x3 convs with ELU, two per scale, stride-2 convs down, nearest-neighbour up,
 no batch norm, an 8x8 smallest map and a dense embedding. `MLPAutoencoderCritic` is a small
-dense autoencoder for 2-D points (the tests' mixtures), used with `models.MLPGenerator`.
+dense autoencoder for 2-D points (the tests' mixtures), used with `models.MLPGenerator`. The
+convolutional nets take their conv type in `layers`, as `models`' DCGAN nets do.
 
 The last section, apart from the networks, is BEGAN's equilibrium: k_t and the learning-rate
 scale, which `objectives.BEGAN` hands to the train step as its own state and end-of-iteration
 hook.
 """
+import functools
 from typing import Any
 
 import flax.linen as nn
@@ -19,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from wgan_jax.layers import Conv
+from wgan_jax import models
 
 
 def num_scales(image_size: int) -> int:
@@ -35,21 +37,28 @@ def l1_per_example(x_Bx___: jax.Array, recon_Bx___: jax.Array) -> jax.Array:
   return jnp.mean(jnp.abs(x_Bx___ - recon_Bx___).reshape(x_Bx___.shape[0], -1), axis=1)
 
 
+def _conv3x3(layers: models.LayerSet):
+  """A constructor of PyTorch's `Conv2d(in, features, 3, strides, padding=1)` (with bias)."""
+  return functools.partial(layers.conv, kernel_size=(3, 3), padding=((1, 1), (1, 1)))
+
+
 class Encoder(nn.Module):
   """`[B, S, S, C] -> [B, embedding]`: filters n, 2n, 3n, ... at successive scales."""
   image_size: int = 64
   filters: int = 64
   embedding: int = 64
+  layers: models.LayerSet = models.FLAX_LAYERS
 
   @nn.compact
   def __call__(self, x_BxSxSxC):
     scales = num_scales(self.image_size)
-    h = nn.elu(Conv(self.filters)(x_BxSxSxC))
+    conv = _conv3x3(self.layers)
+    h = nn.elu(conv(self.filters)(x_BxSxSxC))
     for i in range(scales):
-      h = nn.elu(Conv(self.filters * (i + 1))(h))
-      h = nn.elu(Conv(self.filters * (i + 1))(h))
+      h = nn.elu(conv(self.filters * (i + 1))(h))
+      h = nn.elu(conv(self.filters * (i + 1))(h))
       if i < scales - 1:
-        h = nn.elu(Conv(self.filters * (i + 2), strides=2)(h))
+        h = nn.elu(conv(self.filters * (i + 2), strides=(2, 2))(h))
     return nn.Dense(self.embedding)(h.reshape(h.shape[0], -1))
 
 
@@ -59,17 +68,19 @@ class Decoder(nn.Module):
   image_size: int = 64
   channels: int = 3
   filters: int = 64
+  layers: models.LayerSet = models.FLAX_LAYERS
 
   @nn.compact
   def __call__(self, h_BxZ):
     scales = num_scales(self.image_size)
+    conv = _conv3x3(self.layers)
     h = nn.Dense(8 * 8 * self.filters)(h_BxZ).reshape(h_BxZ.shape[0], 8, 8, self.filters)
     for i in range(scales):
-      h = nn.elu(Conv(self.filters)(h))
-      h = nn.elu(Conv(self.filters)(h))
+      h = nn.elu(conv(self.filters)(h))
+      h = nn.elu(conv(self.filters)(h))
       if i < scales - 1:
         h = jnp.repeat(jnp.repeat(h, 2, axis=1), 2, axis=2)
-    return Conv(self.channels)(h)
+    return conv(self.channels)(h)
 
 
 class BEGANGenerator(nn.Module):
@@ -80,17 +91,19 @@ class BEGANGenerator(nn.Module):
     channels: output channels.
     filters: n, channels of every conv.
     nz: noise length (64 in the paper; z ~ U[-1, 1]).
+    layers: the conv type (flax's, or `kernels.XLA_CPU_LAYERS`).
   """
   image_size: int = 64
   channels: int = 3
   filters: int = 64
   nz: int = 64
+  layers: models.LayerSet = models.FLAX_LAYERS
 
   @nn.compact
   def __call__(self, z_BxZ):
     if z_BxZ.ndim != 2 or z_BxZ.shape[1] != self.nz:
       raise ValueError(f"generator expects noise [B, {self.nz}], got {z_BxZ.shape}")
-    return Decoder(self.image_size, self.channels, self.filters)(z_BxZ)
+    return Decoder(self.image_size, self.channels, self.filters, layers=self.layers)(z_BxZ)
 
 
 class BEGANDiscriminator(nn.Module):
@@ -101,15 +114,17 @@ class BEGANDiscriminator(nn.Module):
     channels: input channels.
     filters: n; the encoder uses n, 2n, 3n, ... per scale, the decoder n.
     embedding: h, the bottleneck (64 in the paper).
+    layers: the conv type (flax's, or `kernels.XLA_CPU_LAYERS`).
   """
   image_size: int = 64
   channels: int = 3
   filters: int = 64
   embedding: int = 64
+  layers: models.LayerSet = models.FLAX_LAYERS
 
   def setup(self):
-    self.encoder = Encoder(self.image_size, self.filters, self.embedding)
-    self.decoder = Decoder(self.image_size, self.channels, self.filters)
+    self.encoder = Encoder(self.image_size, self.filters, self.embedding, layers=self.layers)
+    self.decoder = Decoder(self.image_size, self.channels, self.filters, layers=self.layers)
 
   def reconstruct(self, x_BxSxSxC):
     """D(x): the autoencoder's output, `[B, S, S, C]`."""

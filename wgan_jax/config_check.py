@@ -15,7 +15,7 @@ CRITICS = ("dcgan", "dcgan_nobn", "dcgan_layernorm", "mlp", "began")
 CHOICES = {
     "loss": LOSSES, "generator": GENERATORS, "critic": CRITICS,
     "optimizer": ("rmsprop", "adam"), "gan_generator": ("non_saturating", "minimax"),
-    "compute_dtype": ("float32", "bfloat16"),
+    "compute_dtype": ("float32", "bfloat16"), "kernels": ("auto", "xla_cpu", "flax"),
 }
 POSITIVE_INTS = ("batch_size", "width_g", "width_d", "nz", "n_critic", "warmup_n_critic",
                  "num_steps", "log_every", "sample_every", "checkpoint_every",

@@ -1,35 +1,53 @@
-"""Generators and critics of the WGAN paper, as in its official code (REFERENCE.md §2).
+"""Generators and critics of the WGAN paper, as in its official code
+(github.com/martinarjovsky/WassersteinGAN, models/dcgan.py and models/mlp.py).
 
 Images are NHWC. Generators map `z_BxZ` to `[B, H, W, C]`; critics map `[B, H, W, C]` to `[B]`
 (one score per example; the losses average). Batch norm always uses the statistics of the batch
 it sees, as the official code keeps both networks in training mode: call `apply` with
 `mutable=["batch_stats"]` when the model has batch norm.
 
-The DCGAN networks take a compute `dtype`: bfloat16 runs their convolutions in bfloat16 (mixed
-precision) while parameters, batch-norm statistics and the returned images and scores stay
-float32, so the optimizers and the clip act on float32 master weights.
+The convolutional networks take their layer types as one attribute, `layers` (flax's own by
+default; `wgan_jax.kernels` chooses per backend), as Flax's ImageNet example takes `conv` and
+`norm`. The DCGAN networks take a compute `dtype`: bfloat16 runs their convolutions in bfloat16
+(mixed precision) while parameters, batch-norm statistics and the returned images and scores
+stay float32, so the optimizers and the clip act on float32 master weights.
 """
+import dataclasses
 import functools
-import itertools
 import math
+from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from wgan_jax import batch_norm
-from wgan_jax.layers import Conv, ConvTranspose4x4Stride2, ConvWholeSquare, ProjectToSquare
-
+ModuleDef = Any
 conv_init = nn.initializers.normal(0.02)
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerSet:
+  """The layer types a network is built from, each taking the arguments of the flax layer it
+  defaults to; `wgan_jax.kernels` holds the XLA:CPU set, with the same parameters."""
+  conv: ModuleDef = nn.Conv
+  conv_transpose: ModuleDef = nn.ConvTranspose
+  batch_norm: ModuleDef = nn.BatchNorm
+
+
+FLAX_LAYERS = LayerSet()
 
 
 def _bn_scale_init(key, shape, dtype=jnp.float32):
   return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
 
 
-# nn.BatchNorm(use_running_average=False, momentum=0.9, epsilon=1e-5, use_fast_variance=False),
-# computed with matrix products (batch_norm.py): the same parameters, statistics and numbers.
-BatchNorm = functools.partial(batch_norm.BatchNorm, scale_init=_bn_scale_init)
+def _batch_norm(layers: LayerSet, dtype):
+  """PyTorch's `BatchNorm2d` in training mode (its momentum 0.1 is flax's 0.9; the variance in
+  two passes, not flax's default fast one), initialised as the official code's `weights_init`
+  (scale N(1, 0.02), bias 0), as a constructor of `layers.batch_norm`."""
+  return functools.partial(layers.batch_norm, use_running_average=False, momentum=0.9,
+                           epsilon=1e-5, use_fast_variance=False, scale_init=_bn_scale_init,
+                           dtype=dtype)
 
 
 def check_image_size(image_size: int):
@@ -69,14 +87,14 @@ def _torch_dense(features: int, fan_in: int, name: str):
                   bias_init=bias_init, name=name)
 
 
-def _critic_norm(kind: str, dtype):
+def _critic_norm(kind: str, layers: LayerSet, dtype):
   """A constructor of the critic's normalisation layer: "batch", "layer" or "none"."""
   if kind == "batch":
-    return functools.partial(BatchNorm, dtype=dtype)
+    return _batch_norm(layers, dtype)
   if kind == "layer":
     return functools.partial(nn.LayerNorm, epsilon=1e-5, reduction_axes=(-3, -2, -1), dtype=dtype)
   if kind == "none":
-    return lambda **_: (lambda h: h)
+    return lambda: (lambda h: h)
   raise ValueError(f"unknown critic norm {kind!r}; use 'batch', 'layer' or 'none'.")
 
 
@@ -87,20 +105,21 @@ class DCGANCritic(nn.Module):
     image_size: side of the square input, a multiple of 16.
     channels: input channels (3 for RGB).
     width: ndf, channels of the first conv; doubled at every stride-2 conv.
-    batch_norm: batch norm after every conv but the first and the last.
+    norm: the normalisation after every conv but the first and the last: "batch" (DCGAN_D),
+      "layer" (per example over H, W, C, a scale and bias per channel, as WGAN-GP's critic) or
+      "none" (DCGAN_D_nobn).
     n_extra_layers: extra 3x3 conv layers at the first resolution.
-    norm: "batch", "layer" (per example over H, W, C, a scale and bias per channel, as WGAN-GP's
-      critic) or "none" in those places; None (default): "batch" if `batch_norm` else "none".
     dtype: compute dtype of the layers (float32, or bfloat16 for mixed precision); the scores
       are float32 either way.
+    layers: the conv and batch-norm types (flax's, or `kernels.XLA_CPU_LAYERS`).
   """
   image_size: int = 64
   channels: int = 3
   width: int = 64
-  batch_norm: bool = True
+  norm: str = "batch"
   n_extra_layers: int = 0
-  norm: str | None = None
   dtype: jnp.dtype = jnp.float32
+  layers: LayerSet = FLAX_LAYERS
 
   @nn.compact
   def __call__(self, x_BxHxWxC):
@@ -108,21 +127,20 @@ class DCGANCritic(nn.Module):
     if x_BxHxWxC.shape[1:] != (self.image_size, self.image_size, self.channels):
       raise ValueError(f"critic expects images [B, {self.image_size}, {self.image_size}, "
                        f"{self.channels}], got {x_BxHxWxC.shape}")
-    # Conv_0, Conv_1, ... in order, as nn.Conv alone would be named: the same parameter paths.
-    convs = (f"Conv_{i}" for i in itertools.count())
-    down = lambda features: Conv(features, 4, 2, 1, use_bias=False, kernel_init=conv_init,
-                                 name=next(convs))
-    norm = _critic_norm(self.norm or ("batch" if self.batch_norm else "none"), self.dtype)
+    conv = functools.partial(self.layers.conv, use_bias=False, kernel_init=conv_init,
+                             dtype=self.dtype)
+    down = lambda features: conv(features, (4, 4), (2, 2), padding=((1, 1), (1, 1)))
+    norm = _critic_norm(self.norm, self.layers, self.dtype)
     act = lambda h: nn.leaky_relu(h, 0.2)
-    h = act(down(self.width)(x_BxHxWxC.astype(self.dtype)))
+    h = act(down(self.width)(x_BxHxWxC))
     size, features, last = self.image_size // 2, self.width, base_size(self.image_size)
     for _ in range(self.n_extra_layers):
-      h = act(norm()(Conv(features, use_bias=False, kernel_init=conv_init, name=next(convs))(h)))
+      h = act(norm()(conv(features, (3, 3), padding=((1, 1), (1, 1)))(h)))
     while size > last:
       features, size = features * 2, size // 2
       h = act(norm()(down(features)(h)))
-    return ConvWholeSquare(1, kernel_init=conv_init, name=next(convs))(h).reshape(-1).astype(
-        jnp.float32)
+    # The official Conv2d(features, 1, last, 1, 0): one score per example.
+    return conv(1, (last, last), padding="VALID")(h).reshape(-1).astype(jnp.float32)
 
 
 class DCGANGenerator(nn.Module):
@@ -139,6 +157,8 @@ class DCGANGenerator(nn.Module):
     constant_filters: the paper's Figure 6 generator: `width` channels at every layer.
     dtype: compute dtype of the layers (float32, or bfloat16 for mixed precision); the images
       are float32 either way.
+    layers: the conv, transposed-conv and batch-norm types (flax's, or
+      `kernels.XLA_CPU_LAYERS`).
   """
   image_size: int = 64
   channels: int = 3
@@ -148,31 +168,33 @@ class DCGANGenerator(nn.Module):
   nz: int = 100
   constant_filters: bool = False
   dtype: jnp.dtype = jnp.float32
+  layers: LayerSet = FLAX_LAYERS
 
   @nn.compact
   def __call__(self, z_BxZ):
     check_image_size(self.image_size)
     if z_BxZ.ndim != 2 or z_BxZ.shape[1] != self.nz:
       raise ValueError(f"generator expects noise [B, {self.nz}], got {z_BxZ.shape}")
-    norm = (functools.partial(BatchNorm, dtype=self.dtype) if self.batch_norm
-            else lambda **_: (lambda h: h))
+    norm = _batch_norm(self.layers, self.dtype) if self.batch_norm else lambda: (lambda h: h)
+    # flax pads the stride-dilated input: PyTorch's ConvTranspose2d padding p is K - 1 - p here.
+    conv_t = functools.partial(self.layers.conv_transpose, use_bias=False, kernel_init=conv_init,
+                               transpose_kernel=True, dtype=self.dtype)
+    up = lambda features: conv_t(features, (4, 4), (2, 2), padding=((2, 2), (2, 2)))
     features = (self.width if self.constant_filters
                 else dcgan_generator_base_width(self.image_size, self.width))
     size = base_size(self.image_size)
-    # The official ConvTranspose2d(nz, features, size, 1, 0) on a 1x1 input, as the matmul it is;
-    # the name keeps the parameter path of nn.ConvTranspose.
-    h = ProjectToSquare(features, size, kernel_init=conv_init,
-                        name="ConvTranspose_0")(z_BxZ[:, None, None, :].astype(self.dtype))
+    # The official ConvTranspose2d(nz, features, size, 1, 0) on the noise as a 1x1 map.
+    h = conv_t(features, (size, size), padding=((size - 1, size - 1),) * 2)(z_BxZ[:, None, None])
     h = nn.relu(norm()(h))
     while size < self.image_size // 2:
       features = features if self.constant_filters else features // 2
-      h = nn.relu(norm()(ConvTranspose4x4Stride2(features, kernel_init=conv_init)(h)))
+      h = nn.relu(norm()(up(features)(h)))
       size *= 2
     for _ in range(self.n_extra_layers):
-      h = Conv(features, use_bias=False, kernel_init=conv_init)(h)
+      h = self.layers.conv(features, (3, 3), padding=((1, 1), (1, 1)), use_bias=False,
+                           kernel_init=conv_init, dtype=self.dtype)(h)
       h = nn.relu(norm()(h))
-    return jnp.tanh(ConvTranspose4x4Stride2(self.channels, kernel_init=conv_init)(h).astype(
-        jnp.float32))
+    return jnp.tanh(up(self.channels)(h).astype(jnp.float32))
 
 
 class MLPCritic(nn.Module):

@@ -9,7 +9,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 import optax
 
-from wgan_jax import began, config_check, models, objectives, optim, state as state_lib
+from wgan_jax import began, config_check, kernels, models, objectives, optim, state as state_lib
 from wgan_jax.schedule import CriticSchedule
 
 GENERATORS = config_check.GENERATORS
@@ -39,33 +39,35 @@ class Recipe:
 
 def _generator(config, data_shape) -> nn.Module:
   kind, points = config.generator, data_shape == (2,)
+  layers = kernels.layers_for(config.kernels)
   if kind == "mlp":
     return models.MLPGenerator(image_size=config.image_size, channels=config.channels,
                                width=config.width_g, nz=config.nz,
                                output_shape=data_shape if points else None)
   if kind == "began":
     return began.BEGANGenerator(image_size=config.image_size, channels=config.channels,
-                                filters=config.width_g, nz=config.nz)
+                                filters=config.width_g, nz=config.nz, layers=layers)
   return models.DCGANGenerator(image_size=config.image_size, channels=config.channels,
                                width=config.width_g, batch_norm=kind == "dcgan",
                                n_extra_layers=config.n_extra_layers, nz=config.nz,
                                constant_filters=kind == "dcgan_constant",
-                               dtype=DTYPES[config.compute_dtype])
+                               dtype=DTYPES[config.compute_dtype], layers=layers)
 
 
 def _critic(config, data_shape) -> nn.Module:
   kind = config.critic
+  layers = kernels.layers_for(config.kernels)
   if data_shape == (2,) and kind == "began":  # BEGAN's autoencoder for points
     return began.MLPAutoencoderCritic(features=2, width=config.width_d)
   if kind == "mlp":
     return models.MLPCritic(width=config.width_d)
   if kind == "began":
     return began.BEGANDiscriminator(image_size=config.image_size, channels=config.channels,
-                                    filters=config.width_d)
+                                    filters=config.width_d, layers=layers)
   norm = {"dcgan": "batch", "dcgan_nobn": "none", "dcgan_layernorm": "layer"}[kind]
   return models.DCGANCritic(image_size=config.image_size, channels=config.channels,
                             width=config.width_d, norm=norm, n_extra_layers=config.n_extra_layers,
-                            dtype=DTYPES[config.compute_dtype])
+                            dtype=DTYPES[config.compute_dtype], layers=layers)
 
 
 def schedule(config) -> CriticSchedule:

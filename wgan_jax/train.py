@@ -12,9 +12,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wgan_jax import (checkpoint, compile_options, config_check, data, models, parallel, pictures,
-                      progress, recipe, steps)
+from wgan_jax import (checkpoint, config_check, data, models, parallel, pictures, progress,
+                      recipe, steps)
 from wgan_jax.errors import DiskFullError, TrainingDiverged, WorkdirError
+from wgan_jax.xla_cpu import compile_options
 from wgan_jax.run_log import RunLog
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)

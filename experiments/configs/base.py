@@ -34,6 +34,7 @@ def get_config(loss: str = "wgan") -> ml_collections.ConfigDict:
   c.nz = 100                    # noise length
   c.n_extra_layers = 0          # extra 3x3 conv layers (official --n_extra_layers)
   c.compute_dtype = "float32"   # or "bfloat16": mixed precision (DCGAN nets; float32 weights)
+  c.kernels = "auto"            # conv layers: "auto" (CPU: xla_cpu, else flax), "xla_cpu", "flax"
   # Optimisation
   c.optimizer = "rmsprop"       # rmsprop (PyTorch numerics) or adam
   c.lr_g = 5e-5

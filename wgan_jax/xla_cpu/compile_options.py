@@ -1,10 +1,8 @@
-"""XLA compiler options for the jitted training steps, per backend: measured, not guessed.
+"""XLA compiler options for the jitted training steps on CPU; other backends keep the defaults.
 
-jaxlib 0.10 hands XLA:CPU's dot products and convolutions to YNNPACK. For the DCGAN step, on
-2 cores (benchmarks/step_speed.py, 64x64, batch 64), Eigen's convolutions are faster: 23-25 ms
-against 29-36 ms for the critic's three largest forward convolutions, 24-33 ms against 34-49 ms
-for their kernel gradients, and a generator iteration 3.86 s against 5.02 s, so on CPU only the
-dot products stay with YNNPACK. GPU and TPU compile with their defaults.
+Why: jaxlib 0.10 hands XLA:CPU's dot products and convolutions to YNNPACK, and for the DCGAN step
+Eigen's convolutions were faster, so on CPU only the dot products stay with YNNPACK.
+Measurements: benchmarks/README.md.
 """
 import functools
 import warnings

@@ -1,25 +1,15 @@
-"""Differentiable convolutions whose fast form on XLA computes the textbook function.
+"""Convolutions and their gradients written in the layouts XLA:CPU's library convolution takes.
+
+Why: inside a rolled `lax.scan` (the critic loop) XLA:CPU runs a convolution whose operands are
+not in those layouts as a generic loop, and it computes a transposed convolution and its kernel
+gradient in slow generic forms, so the custom VJPs here spell out every derivative fast.
 
 Three primitives, each the others' gradients to any order: the convolution (`conv`, XLA's), its
-input gradient, which is the transposed convolution (`_conv_transpose`; for the DCGAN's 4x4
-stride-2 layers a faster form by output parities, `conv_transpose_4x4_stride2`), and its kernel
-gradient (`_conv_kernel_grad`). `layers.py` builds the networks' Flax modules on them. Measured
-on XLA:CPU (2 cores, batch 64, the 64x64 DCGAN's layers; benchmarks/step_speed.py for the whole
-step):
-- XLA computes a transposed convolution as an input-dilated convolution: 44-68 ms for the 8x8 and
-  16x16 inputs (Eigen, as `compile_options` sets), against 21-26 ms for the same sums as stride-1
-  2x2 convolutions per output parity, interleaved (`_conv_transpose_4x4_stride2`);
-- XLA's kernel gradient of `lax.conv_transpose` is a slow generic convolution (2.3-4.9 s for the
-  8x8x256 -> 16x16x128 layer); the kernel gradient of the stride-2 convolution it transposes is
-  the same sum and takes 38 ms;
-- inside a rolled `lax.scan` (the critic loop), XLA:CPU runs a convolution whose operands are not
-  in the layouts of its library convolution with a generic loop: the kernel gradients XLA derives
-  made one 64x64 DCGAN iteration take 176 s there, against 3.2 s with every convolution here
-  written in those layouts (and 3.2 s unrolled either way);
-- the kernel gradients need their operands batch-minor, and XLA:CPU fused the elementwise work
-  that produced them (batch-norm and activation gradients, the parity interleave) into those
-  transposes, recomputing it in transposed order: 38 ms for one generator layer's, where the
-  transpose of the stored array takes 8 ms. `_materialized` makes it store them first.
+input gradient, which is the transposed convolution (`conv_transpose`; for the DCGAN's 4x4
+stride-2 layers by output parities), and its kernel gradient (`_conv_kernel_grad`, written as a
+convolution of batch-minor operands). `_materialized` stores each operand before the kernel
+gradient transposes it, so XLA:CPU does not recompute its producers in transposed order.
+Measurements: benchmarks/README.md.
 """
 import functools
 
@@ -63,7 +53,7 @@ def _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF, size, stride, padding):
   convolution of x as a batch of C maps of B features by dy as a kernel dilated by s. It is
   written here in the layouts XLA:CPU's library convolution takes (input `[C, H, W, B]`, kernel
   `[h, w, B, F]`); XLA's own gradient leaves that to a compiler pass, which skips a `lax.scan`'s
-  loop body, whose kernel gradients then ran ~50x slower.
+  loop body, whose kernel gradients then ran as generic loops.
   """
   _, height, width, _ = x_BxHxWxC.shape
   _, h, w, _ = dy_BxhxwxF.shape
@@ -94,8 +84,7 @@ def _conv_transpose_4x4_stride2(y_BxhxwxF, kernel_4x4xCxF, height, width):
   and p: a stride-1 2x2 convolution per (row, column) parity, interleaved. Small maps (even
   output) run the four convolutions at their exact sizes; larger ones one convolution of `y`
   padded by one to all four parities as 4C channels, which computes a border of (h + 1)(w + 1)
-  - hw positions too many, cropped (13% at h = w = 16, 27% at 8, 56% at 4). On XLA:CPU, 2 cores,
-  batch 64, the one convolution took 26, 25, 34 ms for h = 16, 8, 4 and the four 27, 21, 24 ms.
+  - hw positions too many, cropped (13% at h = w = 16, 27% at 8, 56% at 4), and is faster there.
   """
   b, h, w, f = y_BxhxwxF.shape
   c = kernel_4x4xCxF.shape[2]
@@ -215,19 +204,24 @@ def _kernel_grad_backward(size, stride, padding, residuals, g_KxKxCxF):
 _kernel_grad.defvjp(_kernel_grad_forward, _kernel_grad_backward)
 
 
-def conv_transpose_4x4_stride2(x_BxHxWxC, kernel_4x4xFxC):
-  """PyTorch's `conv_transpose2d(x, w, stride=2, padding=1)` in NHWC, fast both ways.
+def conv_transpose(x_BxHxWxC, kernel_KxKxFxC, stride, padding):
+  """PyTorch's `conv_transpose2d(x, w, stride=stride, padding=padding)` in NHWC, fast both ways.
 
-  With PyTorch's weight `w[c, f, ki, kj]` (shape `[C, F, 4, 4]`) and `kernel[ki, kj, f, c]`,
-  `out[b, 2i - 1 + ki, 2j - 1 + kj, f] += x[b, i, j, c] * kernel[ki, kj, f, c]` (no flip): the
-  transpose of `conv(x, kernel, 2, 1)` with the kernel `[4, 4, F, C]` read as `[in, out]`.
+  With PyTorch's weight `w[c, f, ki, kj]` (shape `[C, F, K, K]`) and `kernel[ki, kj, f, c]`,
+  `out[b, s i - p + ki, s j - p + kj, f] += x[b, i, j, c] * kernel[ki, kj, f, c]` (no flip): the
+  transpose of `conv(., kernel, stride, padding)` with the kernel `[K, K, F, C]` read as `[in,
+  out]`.
 
   Args:
     x_BxHxWxC: input, `[B, H, W, C]`.
-    kernel_4x4xFxC: `[4, 4, F, C]`, the layout of `nn.ConvTranspose(transpose_kernel=True)`.
+    kernel_KxKxFxC: `[K, K, F, C]`, the layout of `nn.ConvTranspose(transpose_kernel=True)`.
+    stride, padding: ints, the same along both axes (PyTorch's meaning of `padding`).
 
   Returns:
-    `[B, 2H, 2W, F]`, in the input's dtype. Reverse-mode differentiable to any order.
+    `[B, (H - 1) stride + K - 2 padding, (W - 1) stride + K - 2 padding, F]`, in the input's
+    dtype. Reverse-mode differentiable to any order.
   """
-  return _transpose(x_BxHxWxC, kernel_4x4xFxC, 2, 1, 2 * x_BxHxWxC.shape[1],
-                    2 * x_BxHxWxC.shape[2])
+  size = kernel_KxKxFxC.shape[0]
+  out = lambda n: (n - 1) * stride + size - 2 * padding
+  return _transpose(x_BxHxWxC, kernel_KxKxFxC, stride, padding, out(x_BxHxWxC.shape[1]),
+                    out(x_BxHxWxC.shape[2]))
