@@ -8,6 +8,8 @@ parallel_test.py. Resuming a stacked run is exact to the bit, as a single run's 
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import jax
 import numpy as np
@@ -21,6 +23,16 @@ from wgan_jax.errors import ConfigError
 
 ATOL = 1e-5
 STEPS = 4
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# A 2-seed digits run on 4 simulated CPU devices (B sharded over them), in a fresh process.
+FOUR_DEVICES = """
+import sys, jax
+jax.config.update("jax_num_cpu_devices", 4)
+from tests import num_seeds_test
+from wgan_jax import train
+assert jax.device_count() == 4
+train.train_and_evaluate(num_seeds_test._config("digits", seed=3, num_seeds=2), sys.argv[1])
+"""
 
 
 def _config(kind, **overrides):
@@ -119,6 +131,19 @@ def test_a_resumed_stacked_run_equals_the_straight_one_bit_for_bit(runs):
   for seed in (3, 4):
     name = f"seed_{seed}/step_000004.png"
     assert (split / "samples" / name).read_bytes() == (straight / "samples" / name).read_bytes()
+
+
+@pytest.mark.slow
+def test_a_stacked_run_on_four_devices_equals_it_on_one(runs, tmp_path):
+  """The seed axis composes with the data sharding: B split over 4 devices, same records."""
+  proc = subprocess.run([sys.executable, "-c", FOUR_DEVICES, str(tmp_path / "w")], cwd=ROOT,
+                        capture_output=True, text=True, timeout=400, check=False)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  one, four = _records(runs["digits_both"]), _records(tmp_path / "w")
+  assert [(r["step"], r["seed"]) for r in four] == [(r["step"], r["seed"]) for r in one]
+  for a, b in zip(one, four):
+    for name in set(a) - {"step", "seed", "wall_time"}:
+      np.testing.assert_allclose(b[name], a[name], rtol=1e-4, atol=ATOL, err_msg=name)
 
 
 @pytest.mark.slow
