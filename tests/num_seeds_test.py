@@ -12,14 +12,15 @@ import subprocess
 import sys
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
 from experiments.configs import digits, mixture
 from tests.run_log_test import read_events
-from wgan_jax import checkpoint, generate, train
-from wgan_jax.errors import ConfigError
+from wgan_jax import checkpoint, generate, seeds as seeds_lib, steps, train
+from wgan_jax.errors import ConfigError, TrainingDiverged
 
 ATOL = 1e-5
 STEPS = 4
@@ -181,3 +182,27 @@ def test_num_seeds_below_one_is_refused_in_one_line(tmp_path, value):
   assert str(e.value) == (f"--config.num_seeds={value} must be an integer >= 1 (the number of "
                           "runs, of seeds seed, seed+1, ..., trained together).")
   assert not os.path.exists(tmp_path / "w")
+
+
+@pytest.mark.parametrize("what", ["wasserstein_estimate", "generator parameters"])
+def test_divergence_names_the_seed_whose_loss_or_parameters_are_not_finite(
+    what, tmp_path, monkeypatch):
+  """Seed 4 of seeds 3..5 goes non-finite at step 2: in its losses (caught as they arrive), or
+  only in its parameters (caught by the check before the save at step 2)."""
+  key_4 = jax.random.key_data(seeds_lib.Seeds.of(4, 1).keys(seeds_lib.RUN))
+
+  def diverging_train_step(state, real, key, *, loss):
+    del real, loss
+    generator = state.generator.replace(step=state.generator.step + 1)
+    bad = (generator.step >= 2) & jnp.all(jax.random.key_data(key) == key_4)
+    nan_if_bad = jnp.where(bad, jnp.nan, 0.5)
+    if what == "generator parameters":
+      generator = generator.replace(params=jax.tree.map(lambda p: p * nan_if_bad, generator.params))
+      nan_if_bad = jnp.float32(0.5)
+    return state.replace(generator=generator), {"wasserstein_estimate": nan_if_bad}
+
+  monkeypatch.setattr(steps, "train_step", diverging_train_step)
+  with pytest.raises(TrainingDiverged) as e:
+    train.train_and_evaluate(_config("mixture", seed=3, num_seeds=3), str(tmp_path))
+  assert str(e.value) == (f"non-finite {what} of seed 4 at generator step 2; last good "
+                          "checkpoint: none yet (lower the learning rate?).")
