@@ -181,6 +181,9 @@ def summary_text(summary: dict, config, *, seconds: float) -> str:
   """The lines printed when a run returns: steps, time, estimate, where the outputs are."""
   workdir, step = summary["workdir"], summary["step"]
   estimate = summary["wasserstein_estimate"]
+  num_seeds = config.get("num_seeds", 1)
+  mean = f" (mean of {num_seeds} seeds)" if num_seeds > 1 else ""
+  per_seed = "seed_<s>/" if num_seeds > 1 else ""
   lines = []
   if summary["stopped_by"]:
     lines.append(f"stopped by {summary['stopped_by']} at generator step {step} of "
@@ -190,8 +193,9 @@ def summary_text(summary: dict, config, *, seconds: float) -> str:
     lines.append(f"done: {step} generator steps.")
   lines += [
       f"time: {seconds:.0f} s in this process ({summary['seconds']:.0f} s training).",
-      "final Wasserstein estimate: " + ("n/a" if estimate is None else f"{estimate:.4g}"),
-      f"samples: {workdir}/samples/step_{step:06d}.png (one every {config.sample_every} steps); "
+      f"final Wasserstein estimate{mean}: " + ("n/a" if estimate is None else f"{estimate:.4g}"),
+      f"samples: {workdir}/samples/{per_seed}step_{step:06d}.png (one every "
+      f"{config.sample_every} steps); "
       f"curve: {workdir}/wasserstein.png",
       f"metrics: {workdir}/metrics.jsonl; tensorboard --logdir {workdir}/tensorboard",
   ]

@@ -13,7 +13,9 @@ evenly spaced points of the straight line between them (`--path=slerp`: the grea
 a normal prior) to `walk_linear_step_XXXXXX.png` (and `.npy`, `[rows, 8, H, W, C]`): a smooth
 change from left to right says the generator learned a smooth map, not a list of examples.
 
-`--seed` picks the noise. Bad input: one line on stderr, exit code 2.
+`--seed` picks the noise. In the workdir of a run of several seeds (`--config.num_seeds`),
+`--seed_index` picks the generator (0: the first seed's) and the output goes to
+`generated/seed_<s>/`. Bad input: one line on stderr, exit code 2.
 """
 import os
 
@@ -31,6 +33,8 @@ flags.DEFINE_integer("rows", 8, "latent walks: rows, each between its own pair o
 flags.DEFINE_enum("path", "linear", ["linear", "slerp"], "latent walks: straight lines (linear) "
                   "or great circles (slerp, for a normal prior)")
 flags.DEFINE_integer("seed", 0, "noise seed")
+flags.DEFINE_integer("seed_index", 0, "in a run of several seeds: which one's generator "
+                     "(0: the first)")
 flags.DEFINE_string("out", None, "output folder (default: WORKDIR/generated)")
 
 
@@ -42,9 +46,10 @@ def main(argv):
   if f.interpolate == 1 or f.interpolate < 0:
     cli.fail(f"--interpolate {f.interpolate}: a walk needs at least 2 images per row (its ends)")
   from wgan_jax import errors, generate  # pylint: disable=g-import-not-at-top  (jax: after the checks)
-  out = f.out or os.path.join(f.workdir, "generated")
   try:
-    trained = generate.restore(f.workdir)
+    trained = generate.restore(f.workdir, seed_index=f.seed_index)
+    out = f.out or os.path.join(f.workdir, "generated", *(
+        [f"seed_{trained.config.seed}"] if trained.num_seeds > 1 else []))
     if f.interpolate:
       walk = generate.latent_walk(trained, f.rows, f.interpolate, kind=f.path, seed=f.seed)
       paths = generate.write_walk(walk, out, step=trained.step, kind=f.path)

@@ -9,6 +9,7 @@ import shutil
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import orbax.checkpoint as ocp
 
 from wgan_jax import orbax_quiet
@@ -16,7 +17,9 @@ from wgan_jax.errors import CheckpointError, DiskFullError, WorkdirError
 
 # Config fields that fix the shapes of the state: a checkpoint only resumes under the same values.
 ARCHITECTURE_FIELDS = ("loss", "generator", "critic", "image_size", "channels", "nz", "width_g",
-                       "width_d", "n_extra_layers", "optimizer")
+                       "width_d", "n_extra_layers", "optimizer", "num_seeds")
+# The values of fields that a config.json written before them lacks.
+FIELD_DEFAULTS = {"num_seeds": 1}
 # A step folder that does not restore is renamed `<step>.unrestorable`: orbax lists only folders
 # named by a bare number, so it neither resumes from, overwrites nor garbage-collects it.
 MOVED_SUFFIX = ".unrestorable"
@@ -62,7 +65,7 @@ def save(manager: ocp.CheckpointManager, state) -> int:
       failed save and the intact steps).
     WorkdirError: another OS error, e.g. a read-only filesystem (one line, likewise).
   """
-  step = int(jax.device_get(state.step))
+  step = int(np.asarray(jax.device_get(state.step)).flat[0])  # N stacked seeds: N equal steps
   if step in manager.all_steps():
     return step
   folder = os.path.join(manager.directory, str(step))
@@ -138,8 +141,9 @@ def check_compatible(workdir: str, config: dict):
     return
   with open(path) as f:
     saved = json.load(f)
-  diff = {k: (saved.get(k), config.get(k)) for k in ARCHITECTURE_FIELDS
-          if saved.get(k) != config.get(k)}
+  value = lambda c, k: c.get(k, FIELD_DEFAULTS.get(k))
+  diff = {k: (value(saved, k), value(config, k)) for k in ARCHITECTURE_FIELDS
+          if value(saved, k) != value(config, k)}
   if diff:
     shown = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
     raise CheckpointMismatch(f"{workdir} holds checkpoints of another architecture ({shown}); "

@@ -36,6 +36,10 @@ def _check_domains(c):
     value, low = c[field], 1 if field in POSITIVE_INTS else 0
     if not isinstance(value, int) or isinstance(value, bool) or value < low:
       raise ConfigError(f"{_flag(field, value)} must be an integer >= {low}.")
+  num_seeds = c.get("num_seeds", 1)  # absent from the config.json of runs older than the field
+  if not isinstance(num_seeds, int) or isinstance(num_seeds, bool) or num_seeds < 1:
+    raise ConfigError(f"{_flag('num_seeds', num_seeds)} must be an integer >= 1 (the number of "
+                      "runs, of seeds seed, seed+1, ..., trained together).")
   for field in ("lr_g", "lr_d"):
     if not (math.isfinite(c[field]) and c[field] > 0):
       raise ConfigError(f"{_flag(field, c[field])} must be a finite learning rate > 0 (the "

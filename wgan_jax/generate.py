@@ -9,17 +9,20 @@ import jax
 import ml_collections
 import numpy as np
 
-from wgan_jax import checkpoint, config_check, pictures, recipe, state as state_lib, steps
+from wgan_jax import (checkpoint, config_check, pictures, recipe, seeds as seeds_lib,
+                      state as state_lib, steps)
 from wgan_jax.errors import CheckpointError, ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
 class Trained:
-  """A restored run: its config, the generator step it reached, its state and recipe."""
+  """A restored run: its config, the generator step it reached, its state and recipe (of the one
+  seed asked for, in a workdir of several)."""
   config: ml_collections.ConfigDict
   step: int
   state: state_lib.GANState
   recipe: recipe.Recipe
+  num_seeds: int = 1  # runs in its workdir
 
 
 def _data_shape(config) -> tuple[int, ...]:
@@ -28,13 +31,18 @@ def _data_shape(config) -> tuple[int, ...]:
   return (config.image_size, config.image_size, config.channels)
 
 
-def restore(workdir: str) -> Trained:
+def restore(workdir: str, *, seed_index: int = 0) -> Trained:
   """The latest checkpoint of the run in `workdir`, on the first device.
+
+  Args:
+    workdir: a training run's workdir.
+    seed_index: in a workdir of `num_seeds` runs, which one (0: `seed`, 1: `seed + 1`, ...); its
+      `Trained.config` then reads as that run's alone (`seed + seed_index`, one seed).
 
   Raises:
     CheckpointError: `workdir` holds no config.json, no checkpoint that restores, or one whose
       generator is not finite (one-line message).
-    ConfigError: its config.json is not a valid config.
+    ConfigError: its config.json is not a valid config, or `seed_index` is not one of its runs.
   """
   path = os.path.join(workdir, "config.json")
   if not os.path.isfile(path):
@@ -44,9 +52,15 @@ def restore(workdir: str) -> Trained:
   if not os.path.isdir(os.path.join(workdir, "checkpoints")):
     raise CheckpointError(f"{workdir!r} holds no checkpoints/ yet: train first.")
   r = recipe.build(config, _data_shape(config))
+  seeds = seeds_lib.Seeds.of(config.seed, config.get("num_seeds", 1))
+  if not 0 <= seed_index < len(seeds.values):
+    raise ConfigError(f"--seed_index={seed_index}: {workdir} holds the runs of seeds "
+                      f"{seeds.values[0]}..{seeds.values[-1]}; pick an index in "
+                      f"[0, {len(seeds.values)}).")
   device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
   abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
-                          jax.eval_shape(r.create_state, jax.random.key(0)))
+                          jax.eval_shape(seeds.vmap(r.create_state),
+                                         seeds.keys(seeds_lib.INIT)))
   manager = checkpoint.make_manager(workdir, max_to_keep=config.keep_checkpoints)
   try:
     state = checkpoint.restore_latest(manager, abstract)
@@ -54,11 +68,14 @@ def restore(workdir: str) -> Trained:
     manager.close()
   if state is None:
     raise CheckpointError(f"{workdir}/checkpoints holds no checkpoint yet: train first.")
+  state = seeds.split(state)[seed_index][1]
+  config.seed, config.num_seeds = seeds.values[seed_index], 1
   if not all(bool(jax.numpy.isfinite(x).all()) for x in jax.tree.leaves(state.generator.params)):
     raise CheckpointError(f"the generator of {workdir}/checkpoints step {int(state.step)} is not "
                           "finite (saved by a version that did not check); train again in a new "
                           "--workdir.")
-  return Trained(config=config, step=int(state.step), state=state, recipe=r)
+  return Trained(config=config, step=int(state.step), state=state, recipe=r,
+                 num_seeds=len(seeds.values))
 
 
 PATHS = ("linear", "slerp")  # the kinds of `interpolate`

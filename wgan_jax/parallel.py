@@ -31,9 +31,17 @@ def maybe_initialize_distributed():
                                process_id=int(index) if index else None)
 
 
-def make_mesh() -> jax.sharding.Mesh:
-  """A 1-D mesh over every device of every process."""
-  return jax.make_mesh((jax.device_count(),), (DATA_AXIS,))
+def make_mesh(*, explicit: bool = True) -> jax.sharding.Mesh:
+  """A 1-D mesh over every device of every process.
+
+  Args:
+    explicit: shardings as part of the arrays' types (jax's default), checked op by op; False:
+      XLA's partitioner places what the inputs do not fix. Runs of several seeds need False: under
+      `jax.vmap` a convolution of per-seed kernels folds the seed axis into the channels with a
+      reshape whose output sharding explicit mode cannot infer when B is sharded.
+  """
+  kind = jax.sharding.AxisType.Explicit if explicit else jax.sharding.AxisType.Auto
+  return jax.make_mesh((jax.device_count(),), (DATA_AXIS,), axis_types=(kind,))
 
 
 def replicated(mesh) -> NamedSharding:

@@ -96,16 +96,30 @@ def median_filtered(values: np.ndarray, taps: int = 101) -> np.ndarray:
 
 
 def save_wasserstein_plot(steps: np.ndarray, estimates: np.ndarray, path: str, *,
-                          taps: int = 101) -> np.ndarray:
+                          taps: int = 101, labels: list[str] | None = None) -> np.ndarray:
   """The paper's Figure 3 curve: the Wasserstein estimate against generator steps, raw and
-  median-filtered. Returns the picture written, `[H, W, 3]` uint8."""
+  median-filtered. Returns the picture written, `[H, W, 3]` uint8.
+
+  Args:
+    steps: `[T]` generator steps.
+    estimates: `[T]`, or `[T, S]` for S runs named by `labels` (their median-filtered curves
+      only, one colour each; raw curves of several runs would hide each other).
+    path: the PNG to write.
+    taps: the median filter's length.
+    labels: the S runs' names, with `[T, S]` estimates.
+  """
   fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
-  ax.plot(steps, estimates, color="0.8", lw=0.8, label="estimate")
-  ax.plot(steps, median_filtered(estimates, taps), color="C0", lw=1.5,
-          label=f"median filter ({taps})")
+  if labels is None:
+    ax.plot(steps, estimates, color="0.8", lw=0.8, label="estimate")
+    ax.plot(steps, median_filtered(estimates, taps), color="C0", lw=1.5,
+            label=f"median filter ({taps})")
+  else:
+    for i, label in enumerate(labels):
+      ax.plot(steps, median_filtered(estimates[:, i], taps), lw=1.2, label=label)
+    ax.set_title(f"median filter ({taps})")
   ax.set_xlabel("generator iterations")
   ax.set_ylabel("Wasserstein estimate")
-  ax.legend(loc="upper right")
+  ax.legend(loc="upper right", fontsize="small" if labels else None)
   fig.tight_layout()
   pixels = _figure_pixels(fig)
   plt.close(fig)

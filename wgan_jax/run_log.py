@@ -52,6 +52,9 @@ class RunLog:
   sample pictures, to TensorBoard (`workdir/tensorboard`). Only the main process writes; the
   others just count.
 
+  A run of several seeds writes one record per seed per logged step, with a `seed` field, and
+  tags its TensorBoard scalars `seed_<s>/NAME`.
+
   A run resumed at `start_step` keeps the records up to it and drops later ones, so the file
   reads as one uninterrupted run; TensorBoard is told the same (`purge_step`), so the steps
   written past the checkpoint do not show twice.
@@ -60,43 +63,57 @@ class RunLog:
   def __init__(self, workdir: str, *, write: bool, start_step: int = 0):
     self.workdir, self.write = workdir, write
     self.start_time = time.time()  # wall_time counts on from the resumed run's last record
-    self.steps, self.estimates = [], []
-    self.negative_run, self.warned = 0, False
+    self.curves = {}  # seed (None: a one-seed run) -> ([steps], [estimates])
+    self.negative_run, self.warned = {}, set()
     if write:
       path = os.path.join(workdir, "metrics.jsonl")
       for r in _keep_records_up_to(path, start_step):
         self.start_time = time.time() - r.get("wall_time", 0.0)
         if "wasserstein_estimate" in r:
-          self.steps.append(r["step"])
-          self.estimates.append(r["wasserstein_estimate"])
+          self._add(r.get("seed"), r["step"], r["wasserstein_estimate"])
       self._jsonl = open(path, "a", buffering=1)
       self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"),
                                purge_step=start_step + 1 if start_step else None)
 
-  def observe(self, step: int, metrics: dict, *, log: bool) -> str | None:
+  def _add(self, seed, step, estimate):
+    steps, estimates = self.curves.setdefault(seed, ([], []))
+    steps.append(step)
+    estimates.append(estimate)
+
+  def observe(self, step: int, metrics: dict, *, log: bool, seed: int | None = None) -> str | None:
     """Records step `step`'s scalars (already on the host); writes them when `log`.
 
+    Args:
+      step: the generator step.
+      metrics: {name: float}.
+      log: whether to write them (metrics.jsonl, TensorBoard).
+      seed: the run's seed in a run of several seeds (recorded, and named in TensorBoard
+        tags); None in a one-seed run.
+
     Returns a warning to show when the Wasserstein estimate has been negative for
-    NEGATIVE_PATIENCE steps in a row (once per run), else None.
+    NEGATIVE_PATIENCE steps in a row (once per seed), else None.
     """
     estimate = metrics.get("wasserstein_estimate")
     warning = None
     if estimate is not None:
-      self.steps.append(step)
-      self.estimates.append(estimate)
-      self.negative_run = self.negative_run + 1 if estimate < 0 else 0
-      if self.negative_run >= NEGATIVE_PATIENCE and not self.warned:
-        self.warned = True
-        warning = (f"the Wasserstein estimate has been negative for {self.negative_run} steps "
+      self._add(seed, step, estimate)
+      run = self.negative_run[seed] = self.negative_run.get(seed, 0) + 1 if estimate < 0 else 0
+      if run >= NEGATIVE_PATIENCE and seed not in self.warned:
+        self.warned.add(seed)
+        which = "" if seed is None else f" of seed {seed}"
+        warning = (f"the Wasserstein estimate{which} has been negative for {run} steps "
                    f"(step {step}): the critic is not estimating W; check the sign convention, "
                    "the learning rate and the clip value.")
         logging.warning(warning)
     if log and self.write:
-      record = {"step": step, **metrics, "wall_time": round(time.time() - self.start_time, 3)}
+      tagged = {} if seed is None else {"seed": seed}
+      record = {"step": step, **tagged, **metrics,
+                "wall_time": round(time.time() - self.start_time, 3)}
       self._jsonl.write(json.dumps(record) + "\n")
+      prefix = "" if seed is None else f"seed_{seed}/"
       for name, value in metrics.items():
         if math.isfinite(value):
-          self._tb.add_scalar(name, value, step)
+          self._tb.add_scalar(prefix + name, value, step)
     return warning
 
   def image(self, tag: str, pixels_HxWxC: np.ndarray, step: int):
@@ -105,10 +122,19 @@ class RunLog:
       self._tb.add_image(tag, pixels_HxWxC, step, dataformats="HWC")
 
   def plot(self):
-    """Refreshes `workdir/wasserstein.png` (median filter of 101 taps, as the official code)."""
-    if self.write and len(self.estimates) >= 2:
-      pictures.save_wasserstein_plot(np.asarray(self.steps), np.asarray(self.estimates),
-                                     os.path.join(self.workdir, "wasserstein.png"))
+    """Refreshes `workdir/wasserstein.png` (median filter of 101 taps, as the official code; one
+    curve per seed in a run of several)."""
+    if not self.write or not self.curves:
+      return
+    length = min(len(steps) for steps, _ in self.curves.values())
+    if length < 2:
+      return
+    seeds = sorted(self.curves, key=lambda s: -1 if s is None else s)
+    steps = np.asarray(self.curves[seeds[0]][0][:length])
+    estimates_TxS = np.stack([self.curves[s][1][:length] for s in seeds], axis=1)
+    labels = None if seeds == [None] else [f"seed {s}" for s in seeds]
+    pictures.save_wasserstein_plot(steps, estimates_TxS if labels else estimates_TxS[:, 0],
+                                   os.path.join(self.workdir, "wasserstein.png"), labels=labels)
 
   def close(self):
     if self.write:

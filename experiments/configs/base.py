@@ -49,6 +49,7 @@ def get_config(loss: str = "wgan") -> ml_collections.ConfigDict:
   c.warmup_n_critic = 100
   c.num_steps = 100_000         # generator iterations
   c.seed = 0                    # a run is reproducible from its seed
+  c.num_seeds = 1               # N > 1: the runs of seeds seed..seed+N-1, vmapped in one program
   # Output
   c.log_every = 10              # generator steps between metrics.jsonl lines
   c.sample_every = 500          # sample grids, as the official code
