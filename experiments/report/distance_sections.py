@@ -41,9 +41,10 @@ def _path_verdict(lines) -> str:
   text = [f"WGAN takes θ to 0 (|θ| ≤ {end:.3g} at the end)." if end < 0.1 else
           f"WGAN does not reach 0 here: |θ| up to {end:.3g} at the end."]
   moved = np.abs(minimax - 1).max()
+  minimax_at_1 = grad(lines.gan, "grad_minimax")
   text.append(f"With the minimax loss θ moves by {moved:.2g} at most: the discriminator, "
-              "near-optimal from its first updates on, saturates, and the gradient of log(1 - D) vanishes "
-              f"with D(fake) ({grad(lines.gan, 'grad_minimax'):.2g} at θ = 1)." if moved < 0.1
+              "near-optimal from its first updates on, saturates, and the gradient of "
+              f"log(1 - D) vanishes with D(fake) ({minimax_at_1:.2g} at θ = 1)." if moved < 0.1
               else f"With the minimax loss θ moves by up to {moved:.2g}.")
   ns_end = np.abs(ns[:, -1]).max()
   text.append(
@@ -106,9 +107,10 @@ the minimax loss log(1 - D) gives a fake sample is {_values(gaussians.minimax_at
 (one per seed); the critic's is {_values(gaussians.critic_at_mode, '.3f')}:
 **{ratio_mode.min():.3g} times larger or more** (per seed: {_values(ratio_mode, '.3g')}).
 The saturated discriminator gives vanishing gradients; the clipped critic, piecewise linear,
-gives clean ones everywhere. Averaged over {foundations.EVAL_SIZE} fake samples the discriminator's is
-{_values(gaussians.minimax_at_fake, '.2e')}: the few samples in the far tail, near its decision
-boundary, are the only ones still pushed (critic: {_values(gaussians.critic_at_fake, '.3f')}).
+gives clean ones everywhere. Averaged over {foundations.EVAL_SIZE} fake samples the
+discriminator's is {_values(gaussians.minimax_at_fake, '.2e')}: the few samples in the far
+tail, near its decision boundary, are the only ones still pushed (critic:
+{_values(gaussians.critic_at_fake, '.3f')}).
 """
 
 
@@ -118,10 +120,10 @@ def w1_section(s, *, w1, tracks, runs, w1_digits, digits_floor, run_title, metho
           "W1 first → last | W1 of two real sets |", "|---|---|---|---|---|---|"]
   for (dataset, method), a in w1.items():
     t = tracks[dataset, method]
+    first, last = (np.mean([w[i] for w in t["w1"]]) for i in (0, -1))
     rows.append(f"| {method_names[method]} | {dataset} | **{a['rho']:.2f}** "
                 f"({_values(a['rhos'], '.2f')}) | **{a['ratio']:.3g}** | "
-                f"{np.mean([w[0] for w in t['w1']]):.3f} → {np.mean([w[-1] for w in t['w1']]):.3f}"
-                f" | {t['real_w1']:.3f} |")
+                f"{first:.3f} → {last:.3f} | {t['real_w1']:.3f} |")
   digits = []
   for name, c in w1_digits.items():
     series = runs[name].score_series("pixel_w1")

@@ -7,8 +7,9 @@ constant K, Arjovsky et al. 2017, Sec. 3), so the report can set the estimate be
 Solved exactly as a linear program with POT's network simplex (`ot.emd2`; Flamary et al.,
 "POT: Python Optimal Transport", JMLR 22(78), 2021) on the Euclidean cost matrix
 (`ot.dist(x, y, metric="euclidean", backend="scipy")`: scipy's `cdist` subtracts the points,
-where POT's default expands |x|^2 + |y|^2 - 2 x.y and leaves ~1e-8 between identical ones). Time and memory grow as N * M: 2,500 x 2,500 points take
-about a second and 50 MB. For one dimension it equals `scipy.stats.wasserstein_distance`.
+where POT's default expands |x|^2 + |y|^2 - 2 x.y and leaves ~1e-8 between identical ones).
+Time and memory grow as N * M: 2,500 x 2,500 points take about a second and 50 MB. For one
+dimension it equals `scipy.stats.wasserstein_distance`.
 """
 import numpy as np
 import ot
