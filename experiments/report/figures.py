@@ -118,9 +118,10 @@ def parallel_lines(r, path: str, *, title: str):
   ax_d.set_ylim(-0.05, 1.6)
   ax_d.set_title("distance between P_0 and P_θ", fontsize=9)
   ax_d.legend(fontsize=6, loc="upper center", ncol=2)
-  for key, source, color, name in (("grad_wgan", r.wgan, "C0", "WGAN: -E f"),
-                                   ("grad_minimax", r.gan, "C3", "GAN minimax: E log(1 - D)"),
-                                   ("grad_non_saturating", r.gan, "C1", "GAN: -E log D")):
+  for key, source, color, name in (
+      ("grad_wgan", r.wgan, "C0", "WGAN: -E f"),
+      ("grad_minimax", r.gan, "C3", "GAN minimax: E log(1 - D)"),
+      ("grad_non_saturating", r.gan, "C1", "GAN non-saturating: -E log D")):
     ax_g.semilogy(r.thetas, np.abs(source[key]).mean(0), "o-", ms=3, color=color, label=name)
   ax_g.set_xlabel("θ")
   ax_g.set_ylim(bottom=ax_g.get_ylim()[0] / 1e3)
