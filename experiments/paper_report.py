@@ -2,11 +2,13 @@
 
     python -m experiments.paper_report --workdir runs/report [--quick]
 
-Writes `runs/report/report.md` with its figures (`figures/*.png`): the Wasserstein estimate beside
-a digits quality score (paper Figures 3-4), WGAN vs the standard GAN across generators (Figures
-5-7), and mode coverage of WGAN, WGAN-GP, GAN and BEGAN on the ring and grid mixtures against the
-published rows. On 2 CPU cores the full report takes under ~30 minutes and `--quick` under 5
-(both longer on a busy machine); `--tiny` exists for the test and proves only that it runs.
+Writes `runs/report/report.md` with its figures (`figures/*.png`): the paper's Figures 1-2 (the
+parallel lines of Example 1 and a critic against a discriminator on two Gaussians), the critics'
+estimates against the exact Wasserstein-1 distance, the Wasserstein estimate beside a digits
+quality score (paper Figures 3-4), WGAN vs the standard GAN across generators (Figures 5-7), and
+mode coverage of WGAN, WGAN-GP, GAN and BEGAN on the ring and grid mixtures against the
+published rows. On 2 CPU cores `--quick` takes minutes and the full report tens of minutes
+(measured times: README); `--tiny` exists for the test and proves only that it runs.
 Sizes: experiments/report/settings.py.
 """
 import sys

@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 from wgan_jax import data, recipe, steps, train
+from wgan_jax.metrics import wasserstein
 
 
 @dataclasses.dataclass
@@ -23,7 +24,8 @@ class DigitsRun:
       "js_estimate" (standard GAN).
     estimates: the critic's estimate of every generator step (its last critic update), `[T]`.
     eval_steps: generator steps at which the samples were scored, `[E]`.
-    scores: one `DigitsScorer.score` dict per evaluation.
+    scores: one `DigitsScorer.score` dict per evaluation, with `pixel_w1` added when the run
+      had real images to compare with.
     final_images: the fixed noise batch's images after the last step, `[N, S, S, 1]`.
     seconds: wall time of the run, compilation and scoring included.
   """
@@ -39,7 +41,8 @@ class DigitsRun:
     return np.array([s[key] for s in self.scores], np.float64)
 
 
-def train_digits(config, scorer, *, eval_every: int, num_eval_images: int) -> DigitsRun:
+def train_digits(config, scorer, *, eval_every: int, num_eval_images: int,
+                 w1_reference=None) -> DigitsRun:
   """Trains `config` (a digits config, see experiments/configs) and scores it as it goes.
 
   Args:
@@ -47,6 +50,9 @@ def train_digits(config, scorer, *, eval_every: int, num_eval_images: int) -> Di
     scorer: a `DigitsScorer` at `config.image_size`.
     eval_every: generator steps between two scores (step 0, the untrained generator, included).
     num_eval_images: images generated from one fixed noise batch for every score.
+    w1_reference: real images `[M, S, S, 1]` in [-1, 1] (the held-out digits); when given, every
+      score also holds `pixel_w1`, the exact W1 between them and the generated images, each
+      flattened to a vector of S * S pixels.
 
   Returns:
     A `DigitsRun`.
@@ -68,7 +74,11 @@ def train_digits(config, scorer, *, eval_every: int, num_eval_images: int) -> Di
 
   def evaluate(step):
     eval_steps.append(step)
-    scores.append(scorer.score(np.asarray(sample(state.generator, z_fixed))))
+    images = np.asarray(sample(state.generator, z_fixed))
+    scores.append(scorer.score(images))
+    if w1_reference is not None:
+      scores[-1]["pixel_w1"] = wasserstein.exact_w1(images.reshape(len(images), -1),
+                                                    w1_reference.reshape(len(w1_reference), -1))
 
   evaluate(0)
   batches = data.prefetch_batches(source, (r.schedule.at(s) for s in range(config.num_steps)), 0)

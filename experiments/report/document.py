@@ -1,7 +1,7 @@
 """report.md: the text around the figures, every number taken from the runs just made."""
 import numpy as np
 
-from experiments.report import figures, settings as settings_lib
+from experiments.report import distance_sections, figures, settings as settings_lib
 
 METHOD_NAMES = {"wgan": "WGAN", "wgan_gp": "WGAN-GP", "gan": "GAN", "began": "BEGAN"}
 # Published mode-coverage rows (PacGAN, Lin et al. 2018, Tables 1-2, 10 trials; REFERENCE §5).
@@ -28,12 +28,13 @@ def mean_se(values) -> str:
 
 
 def _digits_table(runs, names, s):
-  rows = ["| run | Frechet distance (start → end) | class coverage | class KL | confidence | "
-          "wall s |", "|---|---|---|---|---|---|"]
+  rows = ["| run | Frechet distance (start → end) | pixel W1 (start → end) | class coverage | "
+          "class KL | confidence | wall s |", "|---|---|---|---|---|---|---|"]
   for n in names:
     first, last = runs[n].scores[0], runs[n].scores[-1]
     rows.append(f"| {run_title(n, s)} | {first['frechet_distance']:.1f} → "
-                f"{last['frechet_distance']:.1f} | {last['class_coverage']}/10 | "
+                f"{last['frechet_distance']:.1f} | {first['pixel_w1']:.2f} → "
+                f"{last['pixel_w1']:.2f} | {last['class_coverage']}/10 | "
                 f"{last['class_kl']:.2f} | {last['mean_confidence']:.2f} | "
                 f"{runs[n].seconds:.0f} |")
   return "\n".join(rows)
@@ -71,7 +72,8 @@ def _mixture_table(mixtures, recipes, s):
   return "\n".join(rows), "\n".join(recipe_lines)
 
 
-def render(s, *, scorer, runs, correlations, mixtures, recipes, seconds) -> str:
+def render(s, *, scorer, runs, correlations, mixtures, recipes, lines, gaussians, w1, tracks,
+           w1_digits, digits_floor, seconds) -> str:
   """The whole report.md.
 
   Args:
@@ -81,6 +83,11 @@ def render(s, *, scorer, runs, correlations, mixtures, recipes, seconds) -> str:
     correlations: name -> `build.correlation` dict, for the Figure 3-4 runs.
     mixtures: (dataset, method) -> (coverage dicts per seed, wall seconds).
     recipes: method -> `PointRecipe`.
+    lines, gaussians: `foundations.ParallelLines` and `foundations.TwoGaussians`.
+    w1: (dataset, method) -> `build.w1_agreement` dict, for the tracked 2-D runs.
+    tracks: (dataset, method) -> the run's W1 track (`mixture_runs.train_mixture`).
+    w1_digits: name -> `build.correlation` dict against `pixel_w1`, for the Figure 3-4 runs.
+    digits_floor: W1 between as many training digits and the held-out ones.
     seconds: the report's total wall time.
   """
   robust = ["wgan_dcgan", "wgan_nobn", "wgan_mlp", "gan_dcgan", "gan_nobn", "gan_mlp"]
@@ -90,14 +97,18 @@ def render(s, *, scorer, runs, correlations, mixtures, recipes, seconds) -> str:
 Made by `python -m experiments.paper_report` in {seconds:.0f} s of wall time. Every number below
 comes from the runs of this invocation.
 
+{distance_sections.foundations_section(s, lines, gaussians)}
+{distance_sections.w1_section(s, w1=w1, tracks=tracks, runs=runs, w1_digits=w1_digits,
+                              digits_floor=digits_floor, run_title=run_title,
+                              method_names=METHOD_NAMES)}
+## 3. A meaningful loss (paper Figures 3-4)
+
 Quality metric: {scorer.protocol}. Lower Frechet distance is better; it is measured on
 {s.eval_images} images from one fixed noise batch, every {s.eval_every} generator steps.
 Digits runs: scikit-learn digits at 16x16, seed 0, {s.digits_steps} generator steps, DCGAN critic
 (width {s.width}) with batch norm in every run; the MLP generator has width {s.mlp_width}.
 WGAN: RMSprop, clip 0.01, n_critic 5, critic warm-up {"on" if s.critic_warmup else "off"}.
 GAN: Adam 2e-4 (beta1 0.5), -log D generator loss, n_critic 1.
-
-## 1. A meaningful loss (paper Figures 3-4)
 
 ![estimate and quality](figures/meaningful_loss.png)
 
@@ -111,7 +122,7 @@ learning rate breaks training.
 
 {_digits_table(runs, list(correlations), s)}
 
-## 2. Robustness to the architecture (paper Figures 5-7)
+## 4. Robustness to the architecture (paper Figures 5-7)
 
 ![samples](figures/robustness.png)
 
@@ -121,7 +132,7 @@ Figure 6) and the MLP generator.
 
 {_digits_table(runs, robust, s)}
 
-## 3. Mode coverage on 2-D mixtures (VEEGAN / PacGAN protocol)
+## 5. Mode coverage on 2-D mixtures (VEEGAN / PacGAN protocol)
 
 ![2-D samples](figures/mode_coverage.png)
 

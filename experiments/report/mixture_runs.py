@@ -15,7 +15,7 @@ import numpy as np
 
 from experiments.configs import methods
 from wgan_jax import began, data, losses, models, objectives, optim, state as state_lib, steps
-from wgan_jax.metrics import mode_coverage
+from wgan_jax.metrics import mode_coverage, wasserstein
 
 NUM_SAMPLES = 2500  # the VEEGAN / PacGAN protocol
 MAX_MODES = 25
@@ -85,9 +85,48 @@ def _advance(spec, n_critic, batch_size, steps_per_call):
   return jax.jit(jax.vmap(one_run, (0, 0, 0, None, None, None, None)), donate_argnums=0)
 
 
+@functools.cache
+def _estimate_fn(spec, nz, num_points):
+  """Every seed's fresh real and generated points `[S, P, 2]` and the critic's estimate
+  mean f(real) - mean f(fake) on them `[S]`."""
+
+  def one_run(state, key, modes_Mx2, num_modes, std):
+    real_key, noise_key = jax.random.split(key)
+    real = _real_points(real_key, modes_Mx2, num_modes, std, (num_points,))
+    z = steps.sample_noise(noise_key, num_points, nz, spec.noise_prior)
+    fake = steps.apply_player(state.generator, state.generator.params, z)[0]
+    f = lambda x: steps.apply_player(state.critic, state.critic.params, x)[0]
+    return real, fake, -losses.critic_loss(f(real), f(fake))
+
+  return jax.jit(jax.vmap(one_run, (0, 0, None, None, None)))
+
+
+def _evaluate_w1(track, state, spec, nz, keys, step, modes_Mx2, num_modes, std):
+  """Appends the estimate and the exact W1 of the first seeds at `step` to `track`."""
+  t0 = time.time()
+  num_seeds, num_points = len(track["w1"]), track["points"]
+  eval_keys = jax.vmap(jax.random.fold_in, (0, None))(keys, 4 + step)
+  real, fake, estimate = jax.device_get(
+      _estimate_fn(spec, nz, num_points)(state, eval_keys, modes_Mx2, num_modes, std))
+  track["steps"].append(step)
+  for i in range(num_seeds):
+    track["estimate"][i].append(float(estimate[i]))
+    track["w1"][i].append(wasserstein.exact_w1(real[i], fake[i]))
+  if "real_w1" not in track:  # Two independent real sets: W1 at a perfect generator.
+    other = jax.device_get(_real_points(jax.random.fold_in(eval_keys[0], 1), modes_Mx2,
+                                        num_modes, std, (num_points,)))
+    track["real_w1"] = wasserstein.exact_w1(real[0], other)
+  track["seconds"] += time.time() - t0
+
+
 def train_mixture(rec: PointRecipe, dataset: str, seeds, *, num_steps: int, width: int,
-                  batch_size: int, nz: int = 2, steps_per_call: int = 100, workdir: str):
+                  batch_size: int, nz: int = 2, steps_per_call: int = 100, workdir: str,
+                  w1_seeds: int = 0, w1_points: int = NUM_SAMPLES):
   """Trains `rec` on `dataset` once per seed and scores each run's final 2,500 samples.
+
+  With `w1_seeds` > 0 (WGAN and WGAN-GP, whose critic estimates W1), after every call the
+  critic's estimate mean f(real) - mean f(fake) on `w1_points` fresh real and generated points
+  is set beside the exact W1 between those two sets, for the first `w1_seeds` seeds.
 
   Each run writes `workdir/seed_<s>/samples.npy`, float32 `[2500, 2]`.
 
@@ -99,11 +138,16 @@ def train_mixture(rec: PointRecipe, dataset: str, seeds, *, num_steps: int, widt
     width: hidden width of the MLPs.
     batch_size: examples per critic and generator batch.
     nz: noise length.
-    steps_per_call: generator iterations scanned in one call.
+    steps_per_call: generator iterations scanned in one call (and between two W1 evaluations).
     workdir: the folder of this method's runs.
+    w1_seeds: how many seeds (the first ones) to evaluate against the exact W1; 0: none.
+    w1_points: real and generated points per W1 evaluation.
 
   Returns:
-    (list of `mode_coverage` dicts, one per seed; wall seconds, compilation included).
+    (list of `mode_coverage` dicts, one per seed; wall seconds of the training, compilation
+    included, the W1 evaluations not; None without `w1_seeds`, else a dict: `steps` [E],
+    `estimate` and `w1` [w1_seeds][E], `real_w1` (W1 between two independent real sets, the
+    sampling floor), `points`, `seconds` (of the evaluations)).
   """
   t0 = time.time()
   if num_steps % steps_per_call:
@@ -119,8 +163,14 @@ def train_mixture(rec: PointRecipe, dataset: str, seeds, *, num_steps: int, widt
   state = init(init_keys)
 
   advance = _advance(spec, rec.n_critic, batch_size, steps_per_call)
+  track = None
+  if w1_seeds:
+    track = {"steps": [], "estimate": [[] for _ in range(w1_seeds)],
+             "w1": [[] for _ in range(w1_seeds)], "points": w1_points, "seconds": 0.0}
   for first in range(0, num_steps, steps_per_call):
     state = advance(state, run_keys, data_keys, first, padded, len(modes), std)
+    if track:
+      _evaluate_w1(track, state, spec, nz, keys, first + steps_per_call, padded, len(modes), std)
   sample = jax.vmap(lambda g, k: steps.apply_player(
       g, g.params, steps.sample_noise(k, NUM_SAMPLES, nz, spec.noise_prior))[0])
   samples_SxNx2 = np.asarray(jax.jit(sample)(state.generator, sample_keys), np.float32)
@@ -130,4 +180,4 @@ def train_mixture(rec: PointRecipe, dataset: str, seeds, *, num_steps: int, widt
     os.makedirs(run_dir, exist_ok=True)
     np.save(os.path.join(run_dir, "samples.npy"), samples_Nx2)
     results.append(mode_coverage.mode_coverage(samples_Nx2, modes, std))
-  return results, time.time() - t0
+  return results, time.time() - t0 - (track["seconds"] if track else 0.0), track

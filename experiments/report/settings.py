@@ -13,6 +13,30 @@ from experiments.configs import base, digits
 
 
 @dataclasses.dataclass(frozen=True)
+class FoundationSizes:
+  """Sizes of the paper's Figures 1-2 (`experiments/report/foundations.py`).
+
+  Attributes:
+    seeds: seeds of the critics (initial weights, data, noise), all in one vmapped program.
+    width: hidden width of the MLP critic and GAN discriminator (3 hidden ReLU layers).
+    batch: real and generated examples per critic update.
+    grid: values of theta in [-1, 1] at which Figure 1's critics are trained.
+    critic_steps: critic updates at every theta of the grid, and before the first theta step.
+    theta_steps: gradient-descent steps on theta, from theta = 1.
+    n_critic: critic updates between two theta steps.
+    gaussian_steps: critic updates of Figure 2.
+  """
+  seeds: tuple[int, ...]
+  width: int
+  batch: int
+  grid: int
+  critic_steps: int
+  theta_steps: int
+  n_critic: int
+  gaussian_steps: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
   """How big the report's runs are.
 
@@ -30,7 +54,13 @@ class Settings:
     mixture_steps: generator iterations of every 2-D run.
     mixture_width: hidden width of the 2-D MLPs.
     mixture_batch: 2-D batch size (256, WGAN-GP's toy code).
-    steps_per_call: 2-D generator iterations per compiled call (divides mixture_steps).
+    steps_per_call: 2-D generator iterations per compiled call (divides mixture_steps); the
+      WGAN and WGAN-GP runs are set beside the exact W1 after every call.
+    w1_seeds: how many 2-D seeds (the first ones) are evaluated against the exact W1; each
+      evaluation is one exact transport problem of w1_points x w1_points (1.5-5 s on 2 busy
+      cores), so one seed in every size.
+    w1_points: real and generated points of every 2-D W1 evaluation (2,500: the protocol's).
+    foundations: sizes of Figures 1-2.
   """
   name: str
   width: int
@@ -45,20 +75,33 @@ class Settings:
   mixture_width: int
   mixture_batch: int
   steps_per_call: int
+  w1_seeds: int
+  w1_points: int
+  foundations: FoundationSizes
 
 
 SETTINGS = {
     "tiny": Settings("tiny", width=8, mlp_width=16, digits_steps=12, eval_every=4, eval_images=64,
                      critic_warmup=False, high_lr=5e-2, mixture_seeds=(0, 1), mixture_steps=20,
-                     mixture_width=16, mixture_batch=64, steps_per_call=10),
+                     mixture_width=16, mixture_batch=64, steps_per_call=5, w1_seeds=1,
+                     w1_points=500,
+                     foundations=FoundationSizes(
+                         seeds=(0, 1), width=32, batch=64, grid=9, critic_steps=600,
+                         theta_steps=150, n_critic=20, gaussian_steps=500)),
     "quick": Settings("quick", width=16, mlp_width=128, digits_steps=200, eval_every=20,
                       eval_images=256, critic_warmup=False, high_lr=5e-2, mixture_seeds=(0, 1, 2),
                       mixture_steps=400, mixture_width=128, mixture_batch=256,
-                      steps_per_call=100),
+                      steps_per_call=50, w1_seeds=1, w1_points=2500,
+                      foundations=FoundationSizes(
+                          seeds=(0, 1, 2), width=32, batch=64, grid=21, critic_steps=1000,
+                          theta_steps=150, n_critic=20, gaussian_steps=2000)),
     "full": Settings("full", width=32, mlp_width=256, digits_steps=800, eval_every=40,
                      eval_images=500, critic_warmup=True, high_lr=5e-2,
                      mixture_seeds=tuple(range(10)), mixture_steps=1000, mixture_width=128,
-                     mixture_batch=256, steps_per_call=250),
+                     mixture_batch=256, steps_per_call=100, w1_seeds=1, w1_points=2500,
+                     foundations=FoundationSizes(
+                         seeds=tuple(range(5)), width=32, batch=64, grid=41, critic_steps=2000,
+                         theta_steps=300, n_critic=20, gaussian_steps=3000)),
 }
 
 # name -> (loss, generator, high learning rate?)

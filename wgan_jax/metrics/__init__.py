@@ -1,2 +1,2 @@
-"""Evaluation metrics: 2-D mode coverage, Frechet distance, sliced Wasserstein, digits quality,
-FID and KID."""
+"""Evaluation metrics: 2-D mode coverage, Frechet distance, exact and sliced Wasserstein, digits
+quality, FID and KID."""
