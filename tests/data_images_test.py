@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 import pytest
 
+from wgan_jax.errors import InputError
 from wgan_jax import data
 from wgan_jax.data import images
 from wgan_jax.data import indexing
@@ -173,7 +174,7 @@ def test_bad_input_is_one_line_naming_the_fix(tmp_path, name, kwargs, words):
   elif name == "BAD":
     name = _bad_folder(tmp_path)
   args = dict(image_size=16, channels=1, batch_size=8, seed=0, data_dir=str(tmp_path / "tfds"))
-  with pytest.raises(data.DataError) as error, warnings.catch_warnings():
+  with pytest.raises(InputError) as error, warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # the skipped-file warnings are tested above
     data.make_source(name, **(args | kwargs))
   message = str(error.value)

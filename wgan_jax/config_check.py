@@ -7,6 +7,7 @@
 import math
 
 from wgan_jax import data
+from wgan_jax.data.images import check_image_size
 from wgan_jax.errors import ConfigError
 
 LOSSES = ("wgan", "wgan_gp", "gan", "began")
@@ -69,10 +70,7 @@ def _check_image_size(c, points: bool):
   if points:
     return
   size = c.image_size
-  if not isinstance(size, int) or size < 16 or size % 16:
-    near = max(16, 16 * round(size / 16)) if isinstance(size, (int, float)) else 64
-    raise ConfigError(f"{_flag('image_size', size)} is not a multiple of 16 (>= 16), which the "
-                      f"DCGAN networks need; use e.g. --config.image_size={near}.")
+  check_image_size(size, name="--config.image_size")
   if "began" in (c.generator, c.critic) and size & (size - 1):
     raise ConfigError(f"{_flag('image_size', size)}: BEGAN's networks need 8 * 2^k (16, 32, "
                       "64, 128, ...).")

@@ -21,6 +21,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from wgan_jax.data.images import check_image_size
+
 ModuleDef = Any
 conv_init = nn.initializers.normal(0.02)
 
@@ -48,13 +50,6 @@ def _batch_norm(layers: LayerSet, dtype):
   return functools.partial(layers.batch_norm, use_running_average=False, momentum=0.9,
                            epsilon=1e-5, use_fast_variance=False, scale_init=_bn_scale_init,
                            dtype=dtype)
-
-
-def check_image_size(image_size: int):
-  """Raises ValueError unless `image_size` is a positive multiple of 16 (the DCGAN nets need it)."""
-  if image_size < 16 or image_size % 16:
-    raise ValueError(f"image_size={image_size} is not a multiple of 16 (>= 16) as the DCGAN models "
-                     f"need; use e.g. {max(16, 16 * round(image_size / 16))}.")
 
 
 def base_size(image_size: int) -> int:

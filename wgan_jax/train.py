@@ -202,6 +202,8 @@ def train_and_evaluate(config, workdir: str) -> dict:
     value = np.mean([m.get(shown, float("nan")) for _, m in last])
     bar.set_postfix({shown_as: f"{value:.4g}"}, refresh=False)
 
+  critic_values = jax.jit(lambda c, x: steps.apply_player(c, c.params, x)[0])  # 2-D contours
+
   def save_samples(step):
     """One picture per seed: `samples/step_XXXXXX.png`, or `samples/seed_<s>/...` stacked."""
     images = np.asarray(jax.device_get(sample(state.generator, z_fixed)))
@@ -209,7 +211,6 @@ def train_and_evaluate(config, workdir: str) -> dict:
       return
     points = r.data_shape == (2,)
     if points:
-      critic = jax.jit(lambda c, x: steps.apply_player(c, c.params, x)[0])
       real = np.concatenate([source.batch(i) for i in range(8)], axis=-2)
       players = seeds.split(state.critic)
     for i, (seed, images_i) in enumerate(seeds.split(images)):
@@ -218,7 +219,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
       if points:
         picture = pictures.save_points_plot(
             images_i, seeds.split(real)[i][1], path, title=f"step {step}",
-            critic_fn=lambda x, c=players[i][1]: jax.device_get(critic(c, x)))
+            critic_fn=lambda x, c=players[i][1]: jax.device_get(critic_values(c, x)))
       else:
         picture = pictures.save_image_grid(images_i, path)
       log.image(seeds.prefix(seed) + "samples", picture, step)

@@ -252,10 +252,10 @@ def two_gaussians(sizes) -> TwoGaussians:
   """Figure 2 at `sizes` (`settings.FoundationSizes`)."""
   t0 = time.time()
   x = np.linspace(-5.0, 5.0, 401)
-  f, f_grad, f_mode, f_fake = _one_gaussian_player(dataclasses.replace(WGAN, prior="normal"),
+  f, f_grad, f_mode, f_fake = _one_gaussian_player(dataclasses.replace(WGAN, noise_prior="normal"),
                                                    sizes, x)
   logit, d_grad, d_mode, d_fake = _one_gaussian_player(
-      dataclasses.replace(MINIMAX, prior="normal"), sizes, x)
+      dataclasses.replace(MINIMAX, noise_prior="normal"), sizes, x)
   as64 = lambda a: np.asarray(a, np.float64)
   return TwoGaussians(x, f, as64(jax.nn.sigmoid(logit)), f_grad, d_grad, as64(f_mode),
                       as64(d_mode), as64(f_fake), as64(d_fake), time.time() - t0)

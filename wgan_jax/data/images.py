@@ -38,6 +38,7 @@ import numpy as np
 from PIL import Image
 
 from wgan_jax.data.errors import DataError
+from wgan_jax.errors import ConfigError
 
 EIGHT_BIT_MODES = ("1", "L", "P", "PA", "LA", "La", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr",
                    "HSV", "LAB")
@@ -48,11 +49,29 @@ _LUMA_3 = np.array([0.299, 0.587, 0.114], np.float32)
 _FIX = "convert it to an 8- or 16-bit PNG"
 
 
+def check_image_size(image_size, *, name: str = "image_size") -> None:
+  """The one image-size rule of the project: a multiple of 16, at least 16 (the DCGAN networks
+  halve it to a 4-7 pixel map and double it back; official code, models/dcgan.py asserts
+  `isize % 16 == 0`).
+
+  Args:
+    image_size: the side S of the square images.
+    name: how the message names the setting (`--config.image_size` from the command line).
+
+  Raises:
+    ConfigError: one line naming the value and the nearest valid size.
+  """
+  if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 16 or (
+      image_size % 16):
+    near = max(16, 16 * round(image_size / 16)) if isinstance(image_size, (int, float)) else 64
+    raise ConfigError(f"{name}={image_size!r} is not a multiple of 16 (>= 16), which the DCGAN "
+                      f"networks need; use e.g. {name}={near}.")
+
+
 def check_image_args(image_size: int, channels: int) -> None:
-  """Raises DataError unless `image_size` is a positive multiple of 16 and `channels` is 1 or 3."""
-  if not isinstance(image_size, int) or image_size <= 0 or image_size % 16:
-    raise DataError(f"image_size={image_size!r} is not a positive multiple of 16, which the DCGAN "
-                    "models need (4x4 maps doubled to isize); use 16, 32, 64, 128, ...")
+  """Raises ConfigError unless `image_size` passes `check_image_size`, DataError unless
+  `channels` is 1 or 3."""
+  check_image_size(image_size)
   if channels not in (1, 3):
     raise DataError(f"channels={channels!r} is not supported; use 1 (grayscale) or 3 (RGB)")
 
