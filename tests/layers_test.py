@@ -89,7 +89,7 @@ def test_forward_and_gradients_equal_flax(layer, kwargs, hw, shape, seed):
 @pytest.mark.parametrize("size,stride,padding,hw", [
     (4, 2, 1, (5, 3)), (4, 1, 0, (1, 1)), (6, 1, 0, (1, 1)), (3, 2, 1, (4, 3)), (5, 3, 2, (3, 2)),
 ])
-def test_transposed_conv_equals_numpy_pytorch_definition(size, stride, padding, hw):
+def test_transposed_conv_equals_numpy_pytorch_definition_and_flax(size, stride, padding, hw):
   x, kernel = _arrays(0, 2, hw, 5, 7, size)
   q = size - 1 - padding  # flax pads the dilated input
   layer = xla_cpu.ConvTranspose(7, (size, size), (stride, stride), ((q, q), (q, q)),
@@ -99,6 +99,10 @@ def test_transposed_conv_equals_numpy_pytorch_definition(size, stride, padding, 
                                    flax_kernel_to_torch(kernel).astype(np.float64),
                                    stride=stride, padding=padding)
   np.testing.assert_allclose(np.transpose(y_BxHxWxF, (0, 3, 1, 2)), y_torch, atol=_ATOL, rtol=0)
+  y_flax = nn.ConvTranspose(7, (size, size), (stride, stride), ((q, q), (q, q)),
+                            transpose_kernel=True, use_bias=False).apply(
+                                {"params": {"kernel": kernel}}, x)
+  np.testing.assert_allclose(y_BxHxWxF, y_flax, atol=_ATOL, rtol=0)
   assert "custom_vjp_call" in str(jax.make_jaxpr(lambda k: layer.apply(
       {"params": {"kernel": k}}, x))(kernel)) or hw == (1, 1)  # the fast form, not flax's
 
