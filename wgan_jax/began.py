@@ -1,4 +1,4 @@
-"""BEGAN's networks (Berthelot, Schumm, Metz 2017; REFERENCE.md §4), Flax Linen, NHWC.
+"""BEGAN's networks (Berthelot, Schumm, Metz 2017, Sec. 3.4 and Fig. 1), Flax Linen, NHWC.
 
 The discriminator is an autoencoder. To fit the critic interface of `steps` (`[B, ...] -> [B]`),
 calling it returns each example's L1 reconstruction error `mean |v - D(v)|` (eta = 1), the

@@ -4,7 +4,7 @@ import numpy as np
 from experiments.report import distance_sections, figures, settings as settings_lib
 
 METHOD_NAMES = {"wgan": "WGAN", "wgan_gp": "WGAN-GP", "gan": "GAN", "began": "BEGAN"}
-# Published mode-coverage rows (PacGAN, Lin et al. 2018, Tables 1-2, 10 trials; REFERENCE §5).
+# Published mode-coverage rows (PacGAN, Lin et al. 2018, Tables 1-2, 10 trials).
 PUBLISHED = [("GAN (PacGAN paper)", {"ring8": (6.3, 98.2), "grid25": (17.3, 94.8)}),
              ("VEEGAN (PacGAN paper)", {"ring8": (8.0, 52.9), "grid25": (24.6, 40.0)})]
 
@@ -138,8 +138,8 @@ Figure 6) and the MLP generator.
 
 {len(s.mixture_seeds)} seeds per row ({", ".join(map(str, s.mixture_seeds))}), {s.mixture_steps}
 generator steps, MLPs of width {s.mixture_width} (3 hidden layers, 2-D noise), batch
-{s.mixture_batch}; 2,500 samples per run scored as in REFERENCE §5; mean ± standard error over
-seeds. Each run's samples are in `mixtures/<mixture>/<method>/seed_<s>/samples.npy`.
+{s.mixture_batch}; 2,500 samples per run scored as in VEEGAN (Srivastava et al. 2017,
+Sec. 5.1); mean ± standard error over seeds. Each run's samples are in `mixtures/<mixture>/<method>/seed_<s>/samples.npy`.
 BEGAN on points uses the 2-D MLP autoencoder of `wgan_jax.began.MLPAutoencoderCritic` (1-D
 bottleneck) and a uniform prior, at the shared batch size rather than BEGAN's 16. The published
 rows come from other code, networks and step counts: they show the protocol's scale, not a
