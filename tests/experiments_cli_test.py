@@ -24,6 +24,7 @@ def _error_line(err: str, after_progress_bar: bool = False) -> str:
   return lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, expected", [
     (["--workdir", "W", "--config.n_critc=5"], "unknown config field 'n_critc' (did you mean "
                                                "'n_critic'?); the fields are: batch_size,"),
@@ -61,6 +62,7 @@ def test_data_and_recipe_errors_are_one_line_exit_2(overrides, expected, capsys,
   assert code == cli.EXIT_BAD_INPUT and expected in _error_line(err)
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_architecture_is_refused_and_left_alone(capsys, tmp_path):
   assert _run(capsys, tmp_path, width_d=16, num_steps=2, checkpoint_every=2)[0] == 0
   files = lambda: {str(p.relative_to(tmp_path)): p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
@@ -72,6 +74,7 @@ def test_a_checkpoint_of_another_architecture_is_refused_and_left_alone(capsys, 
   assert files() == before  # refused before anything was written
 
 
+@pytest.mark.slow
 def test_a_config_of_another_architecture_without_a_checkpoint_is_no_conflict(capsys, tmp_path):
   """A run that stopped before its first save left config.json and an empty checkpoints/."""
   other = digits.get_config(smoke=True)
@@ -83,6 +86,7 @@ def test_a_config_of_another_architecture_without_a_checkpoint_is_no_conflict(ca
   assert json.loads((tmp_path / "config.json").read_text())["width_d"] == 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first_bad_step, where", [
     (3, "step 2 in {workdir}/checkpoints"), (1, "none yet")])
 def test_a_non_finite_loss_stops_with_the_step_and_last_good_checkpoint(

@@ -25,6 +25,7 @@ def _last_line(err: str) -> str:
   return err.replace("\r", "\n").strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_wgan_gp_with_a_batch_norm_critic_is_refused_before_writing_then_the_fix_trains(
     capsys, tmp_path):
   workdir = tmp_path / "w"
@@ -45,6 +46,7 @@ def test_a_negative_learning_rate_is_refused_before_writing(capsys, tmp_path):
   assert not (tmp_path / "w").exists()
 
 
+@pytest.mark.slow
 def test_an_exploding_generator_is_never_saved_nor_reported_done(capsys, tmp_path):
   """lr_g = 1e39: RMSprop's first update (~10 lr) overflows float32, so the generator is
   non-finite after step 1, although that step's losses (computed before the update) are finite."""
@@ -58,6 +60,7 @@ def test_an_exploding_generator_is_never_saved_nor_reported_done(capsys, tmp_pat
     generate.restore(str(tmp_path))
 
 
+@pytest.mark.slow
 def test_divergence_after_a_good_checkpoint_names_that_checkpoint(capsys, tmp_path):
   _run(capsys, tmp_path, num_steps=3, checkpoint_every=3)
   code, err = _run(capsys, tmp_path, lr_g=1e39, num_steps=4, checkpoint_every=1)
@@ -67,6 +70,7 @@ def test_divergence_after_a_good_checkpoint_names_that_checkpoint(capsys, tmp_pa
   assert trained.step == 3
 
 
+@pytest.mark.slow
 def test_a_torn_run_log_line_is_dropped_with_a_warning_and_the_run_resumes(capsys, tmp_path):
   assert _run(capsys, tmp_path, num_steps=3, checkpoint_every=3)[0] == 0
   log = tmp_path / "metrics.jsonl"

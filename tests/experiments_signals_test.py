@@ -15,6 +15,8 @@ from experiments import cli
 from experiments.configs import digits, mixture
 from wgan_jax import generate
 
+pytestmark = pytest.mark.slow  # end-to-end runs and subprocesses: `pytest -m "not slow"` skips them
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOREVER = dict(num_steps=100_000, sample_every=100_000, checkpoint_every=100_000)
 

@@ -6,8 +6,11 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from experiments.report import build, document, settings
+
+pytestmark = pytest.mark.slow  # end-to-end runs and subprocesses: `pytest -m "not slow"` skips them
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

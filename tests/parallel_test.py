@@ -18,6 +18,8 @@ import pytest
 
 from wgan_jax import parallel
 
+pytestmark = pytest.mark.slow  # end-to-end runs and subprocesses: `pytest -m "not slow"` skips them
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = os.path.join(ROOT, "tests", "multidevice_worker.py")
 TIMEOUT_S = 900  # a hang guard only: the workers took 200 s on a machine loaded 5x

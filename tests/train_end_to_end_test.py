@@ -13,6 +13,8 @@ import tensorflow_datasets as tfds
 from experiments.configs import digits, lsun
 from wgan_jax import train
 
+pytestmark = pytest.mark.slow  # end-to-end runs and subprocesses: `pytest -m "not slow"` skips them
+
 REQUIRED_KEYS = {"step", "wasserstein_estimate", "critic_loss", "generator_loss", "wall_time"}
 
 
