@@ -18,6 +18,7 @@ steps: lsun/bedroom 657 images/s (3.1x) and 980 images per CPU-second (9.2x on 2
 folder: 1076 images/s (5.0x), 1188 per CPU-second (11.1x). Feeding a step costs about a fifth of
 one core.
 """
+
 import argparse
 import io
 import os
@@ -71,8 +72,10 @@ def main() -> None:
     tmp = pathlib.Path(tmp)
     start = time.perf_counter()
     mean_bytes = _write_jpegs(tmp / "manual" / "bedroom", args.images)
-    print(f"wrote {args.images} JPEGs, mean {mean_bytes / 1024:.1f} KiB, "
-          f"{time.perf_counter() - start:.1f} s")
+    print(
+      f"wrote {args.images} JPEGs, mean {mean_bytes / 1024:.1f} KiB, "
+      f"{time.perf_counter() - start:.1f} s"
+    )
     start = time.perf_counter()
     prepare_lsun.prepare(manual_dir=str(tmp / "manual"), data_dir=str(tmp / "tfds"))
     print(f"prepared wgan_lsun/bedroom (array_record): {time.perf_counter() - start:.1f} s")
@@ -84,10 +87,12 @@ def main() -> None:
       rate, per_cpu_s = _images_per_s(source, args.steps, args.workers)
       step_ratio = rate / _STEP_IMAGES_PER_S
       idle_ratio = per_cpu_s * workers / _STEP_IMAGES_PER_S
-      print(f"{name.split(':')[0]:>13}: {rate:5.0f} images/s at 64x64 with {workers} threads "
-            f"= {step_ratio:.1f}x the {_STEP_IMAGES_PER_S:.0f} images/s a train step consumes "
-            f"(target >= 5x); {per_cpu_s:.0f} images per CPU-second, so {idle_ratio:.1f}x on "
-            f"{workers} idle cores")
+      print(
+        f"{name.split(':')[0]:>13}: {rate:5.0f} images/s at 64x64 with {workers} threads "
+        f"= {step_ratio:.1f}x the {_STEP_IMAGES_PER_S:.0f} images/s a train step consumes "
+        f"(target >= 5x); {per_cpu_s:.0f} images per CPU-second, so {idle_ratio:.1f}x on "
+        f"{workers} idle cores"
+      )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ GFLOP/s, the largest difference of the two results relative to the largest value
 `ratio jax/torch: X.XX`, the sum of jax's medians over the sum of torch's. Needs `torch`
 (`pip install torch==2.13.0`, a CPU build).
 """
+
 import argparse
 import os
 import time
@@ -68,6 +69,7 @@ def main():
   import jax
   import torch
   from torch.nn import grad as torch_grad
+
   from wgan_jax.xla_cpu import compile_options, convolutions
 
   torch.set_num_threads(args.torch_threads)
@@ -76,32 +78,46 @@ def main():
   jit = lambda fn: jax.jit(fn, compiler_options=compile_options.step_compiler_options())
   to_torch = lambda a, axes: torch.from_numpy(np.asarray(a).transpose(axes).copy()).to(device)
   b = args.batch_size
-  print(f"DCGAN critic layers at {args.image_size}x{args.image_size}, batch {b}, width "
-        f"{args.width}, float32; jax {jax.__version__} on {jax.devices()[0].device_kind}, torch "
-        f"{torch.__version__} on {device} ({torch.get_num_threads()} threads); median ms of "
-        f"{args.repeats} alternated pairs")
+  print(
+    f"DCGAN critic layers at {args.image_size}x{args.image_size}, batch {b}, width "
+    f"{args.width}, float32; jax {jax.__version__} on {jax.devices()[0].device_kind}, torch "
+    f"{torch.__version__} on {device} ({torch.get_num_threads()} threads); median ms of "
+    f"{args.repeats} alternated pairs"
+  )
   totals = np.zeros(2)
   for h, c, f in layer_shapes(args.image_size, args.width):
     keys = jax.random.split(jax.random.key(h), 3)
     x = jax.random.normal(keys[0], (b, h, h, c))
     kernel = 0.02 * jax.random.normal(keys[1], (4, 4, c, f))
     dy = jax.random.normal(keys[2], (b, h // 2, h // 2, f))
-    x_t, kernel_t, dy_t = to_torch(x, (0, 3, 1, 2)), to_torch(kernel, (3, 2, 0, 1)), to_torch(
-        dy, (0, 3, 1, 2))
+    x_t, kernel_t, dy_t = (
+      to_torch(x, (0, 3, 1, 2)),
+      to_torch(kernel, (3, 2, 0, 1)),
+      to_torch(dy, (0, 3, 1, 2)),
+    )
     conv = lambda x, k: convolutions.conv(x, k, 2, 1)
     # The gradients as the train step gets them, through `conv`'s VJP; XLA drops the unused rest.
     input_grad = lambda x, k, dy: jax.vjp(lambda x: conv(x, k), x)[1](dy)[0]
     kernel_grad = lambda x, k, dy: jax.vjp(lambda k: conv(x, k), k)[1](dy)[0]
     ops = {  # name: (jitted jax function, its arguments, torch thunk, torch -> jax layout)
-        "conv": (jit(conv), (x, kernel),
-                 lambda: torch.nn.functional.conv2d(x_t, kernel_t, stride=2, padding=1),
-                 (0, 2, 3, 1)),
-        "transpose": (jit(input_grad), (x, kernel, dy),
-                      lambda: torch_grad.conv2d_input(x_t.shape, kernel_t, dy_t, 2, 1),
-                      (0, 2, 3, 1)),
-        "kernel_grad": (jit(kernel_grad), (x, kernel, dy),
-                        lambda: torch_grad.conv2d_weight(x_t, kernel_t.shape, dy_t, 2, 1),
-                        (2, 3, 1, 0)),
+      "conv": (
+        jit(conv),
+        (x, kernel),
+        lambda: torch.nn.functional.conv2d(x_t, kernel_t, stride=2, padding=1),
+        (0, 2, 3, 1),
+      ),
+      "transpose": (
+        jit(input_grad),
+        (x, kernel, dy),
+        lambda: torch_grad.conv2d_input(x_t.shape, kernel_t, dy_t, 2, 1),
+        (0, 2, 3, 1),
+      ),
+      "kernel_grad": (
+        jit(kernel_grad),
+        (x, kernel, dy),
+        lambda: torch_grad.conv2d_weight(x_t, kernel_t.shape, dy_t, 2, 1),
+        (2, 3, 1, 0),
+      ),
     }
     gflop = 2 * b * (h // 2) ** 2 * 16 * c * f / 1e9
     for name, (fn, fn_args, torch_fn, to_jax_layout) in ops.items():
@@ -114,14 +130,17 @@ def main():
           torch_fn()
           sync()
 
-        jax_ms, torch_ms = _median_pair_ms(lambda: jax.block_until_ready(fn(*fn_args)),
-                                           run_torch, args.repeats)
+        jax_ms, torch_ms = _median_pair_ms(
+          lambda: jax.block_until_ready(fn(*fn_args)), run_torch, args.repeats
+        )
       totals += (jax_ms, torch_ms)
       layer = f"{h}x{h}x{c} -> {h // 2}x{h // 2}x{f}"
-      print(f"{layer:22s} {name:11s}  jax {jax_ms:6.1f} ms "
-            f"({gflop / jax_ms * 1e3:3.0f} GFLOP/s)  torch {torch_ms:6.1f} ms "
-            f"({gflop / torch_ms * 1e3:3.0f} GFLOP/s)  ratio {jax_ms / torch_ms:.2f}  "
-            f"rel. difference {difference:.0e}")
+      print(
+        f"{layer:22s} {name:11s}  jax {jax_ms:6.1f} ms "
+        f"({gflop / jax_ms * 1e3:3.0f} GFLOP/s)  torch {torch_ms:6.1f} ms "
+        f"({gflop / torch_ms * 1e3:3.0f} GFLOP/s)  ratio {jax_ms / torch_ms:.2f}  "
+        f"rel. difference {difference:.0e}"
+      )
   print(f"all layers: jax {totals[0]:.1f} ms, torch {totals[1]:.1f} ms")
   print(f"ratio jax/torch: {totals[0] / totals[1]:.2f}")
 

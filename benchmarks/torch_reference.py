@@ -1,10 +1,12 @@
-"""The official PyTorch WGAN (DCGAN_D / DCGAN_G of martinarjovsky/WassersteinGAN) as a speed reference.
+"""The official PyTorch WGAN (DCGAN_D / DCGAN_G of martinarjovsky/WassersteinGAN), a speed
+reference.
 
 Benchmark-only: needs `torch` (e.g. `pip install torch==2.13.0`, a CPU build); nothing in wgan_jax
 or tests imports this module. Same architecture, initialisation, RMSprop (PyTorch defaults,
 lr 5e-5) and clamp to [-0.01, 0.01] as the official `main.py`, with the paper's clip timing
 (after each critic update) and the sign convention critic_loss = mean f(fake) - mean f(real).
 """
+
 import torch
 from torch import nn
 
@@ -24,8 +26,11 @@ def dcgan_critic(isize=64, nc=3, ndf=64):
   layers = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
   csize, cndf = isize // 2, ndf
   while csize > 4:
-    layers += [nn.Conv2d(cndf, cndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(cndf * 2),
-               nn.LeakyReLU(0.2, inplace=True)]
+    layers += [
+      nn.Conv2d(cndf, cndf * 2, 4, 2, 1, bias=False),
+      nn.BatchNorm2d(cndf * 2),
+      nn.LeakyReLU(0.2, inplace=True),
+    ]
     csize, cndf = csize // 2, cndf * 2
   layers += [nn.Conv2d(cndf, 1, 4, 1, 0, bias=False), nn.Flatten(0)]
   return nn.Sequential(*layers)
@@ -40,8 +45,11 @@ def dcgan_generator(isize=64, nz=100, nc=3, ngf=64, batch_norm=True):
   layers = [nn.ConvTranspose2d(nz, cngf, 4, 1, 0, bias=False), *norm(cngf), nn.ReLU(True)]
   csize = 4
   while csize < isize // 2:
-    layers += [nn.ConvTranspose2d(cngf, cngf // 2, 4, 2, 1, bias=False), *norm(cngf // 2),
-               nn.ReLU(True)]
+    layers += [
+      nn.ConvTranspose2d(cngf, cngf // 2, 4, 2, 1, bias=False),
+      *norm(cngf // 2),
+      nn.ReLU(True),
+    ]
     cngf, csize = cngf // 2, csize * 2
   layers += [nn.ConvTranspose2d(cngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
   return nn.Sequential(*layers)
@@ -54,13 +62,27 @@ class WGAN:
     netG, netD: the (optionally `torch.compile`d) generator and critic.
   """
 
-  def __init__(self, *, isize=64, nz=100, nc=3, width=64, batch_norm=True, lr=5e-5,
-               clip_value=0.01, compile=False, seed=0, device="cpu", autocast_dtype=None):
+  def __init__(
+    self,
+    *,
+    isize=64,
+    nz=100,
+    nc=3,
+    width=64,
+    batch_norm=True,
+    lr=5e-5,
+    clip_value=0.01,
+    compile=False,
+    seed=0,
+    device="cpu",
+    autocast_dtype=None,
+  ):
     torch.manual_seed(seed)
     self.nz, self.clip_value, self.device = nz, clip_value, device
     # Mixed precision as PyTorch users write it: forward passes under autocast, float32 weights.
-    self._autocast = lambda: torch.autocast(torch.device(device).type, dtype=autocast_dtype,
-                                            enabled=autocast_dtype is not None)
+    self._autocast = lambda: torch.autocast(
+      torch.device(device).type, dtype=autocast_dtype, enabled=autocast_dtype is not None
+    )
     self.netG = dcgan_generator(isize, nz, nc, width, batch_norm).to(device)
     self.netD = dcgan_critic(isize, nc, width).to(device)
     self.netG.apply(_weights_init)

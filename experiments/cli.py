@@ -7,6 +7,7 @@ unexpected exception, shown with its traceback); 4 the workdir's disk is full (t
 names are intact; free space and rerun); 130 / 143 stopped by SIGINT / SIGTERM (a checkpoint was
 saved when training had started; rerun the same command to resume).
 """
+
 import difflib
 import logging as std_logging
 import signal
@@ -15,9 +16,7 @@ import time
 import traceback
 import warnings
 
-from absl import app
-from absl import flags
-from absl import logging
+from absl import app, flags, logging
 from ml_collections import config_flags
 
 EXIT_DIVERGED = 1
@@ -46,8 +45,11 @@ def _unknown_fields(argv: list[str], config) -> list[str]:
   """Config fields named by `--config.FIELD[=V]` / `--noconfig.FIELD` that `config` lacks."""
   names = [a.lstrip("-").split("=", 1)[0] for a in argv[1:] if a.startswith("-")]
   names = [n[2:] if n.startswith("noconfig.") else n for n in names]
-  return [n[len("config."):] for n in names
-          if n.startswith("config.") and n[len("config."):] not in config]
+  return [
+    n[len("config.") :]
+    for n in names
+    if n.startswith("config.") and n[len("config.") :] not in config
+  ]
 
 
 def _loss_from_argv(argv: list[str]) -> str | None:
@@ -68,6 +70,7 @@ def config_for_argv(get_config, argv: list[str]):
   if loss is None:
     return get_config()
   from experiments.configs import methods  # pylint: disable=g-import-not-at-top
+
   try:
     methods.check_name(loss)
   except ValueError as e:
@@ -75,8 +78,13 @@ def config_for_argv(get_config, argv: list[str]):
   return get_config(loss)
 
 
-def define_flags(get_config, *, workdir_help: str, argv: list[str] | None = None,
-                 flag_values: flags.FlagValues = flags.FLAGS):
+def define_flags(
+  get_config,
+  *,
+  workdir_help: str,
+  argv: list[str] | None = None,
+  flag_values: flags.FlagValues = flags.FLAGS,
+):
   """Defines `--config` (the locked config of the method `--config.loss` names, overridable
   field by field) and `--workdir`.
 
@@ -96,8 +104,9 @@ def define_flags(get_config, *, workdir_help: str, argv: list[str] | None = None
     close = difflib.get_close_matches(unknown[0], list(config), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     fail(f"unknown config field {unknown[0]!r}{hint}; the fields are: {', '.join(sorted(config))}")
-  config_flags.DEFINE_config_dict("config", config, lock_config=True, flag_values=flag_values,
-                                  sys_argv=argv)
+  config_flags.DEFINE_config_dict(
+    "config", config, lock_config=True, flag_values=flag_values, sys_argv=argv
+  )
   flags.DEFINE_string("workdir", None, workdir_help, flag_values=flag_values)
 
 
@@ -140,6 +149,7 @@ def run_training(config, workdir: str) -> int:
   returns the exit code."""
   # Imported here so that `--help` and flag errors answer without loading the library.
   from wgan_jax import errors, train  # pylint: disable=g-import-not-at-top
+
   t0 = time.time()
   old_handler = signal.signal(signal.SIGTERM, _raise_terminated)  # the loop swaps in its own
   try:
@@ -154,17 +164,23 @@ def run_training(config, workdir: str) -> int:
     error(e.strerror if e.strerror else e)
     return EXIT_DISK_FULL
   except KeyboardInterrupt:
-    error("interrupted (SIGINT) before training started, or twice; no new checkpoint was saved; "
-          "rerun the same command to resume from the last one")
+    error(
+      "interrupted (SIGINT) before training started, or twice; no new checkpoint was saved; "
+      "rerun the same command to resume from the last one"
+    )
     return EXIT_SIGNAL["SIGINT"]
   except _Terminated:
-    error("terminated (SIGTERM) before training started; no new checkpoint was saved; rerun the "
-          "same command to resume from the last one")
+    error(
+      "terminated (SIGTERM) before training started; no new checkpoint was saved; rerun the "
+      "same command to resume from the last one"
+    )
     return EXIT_SIGNAL["SIGTERM"]
   except Exception:  # pylint: disable=broad-except  # a bug: keep its traceback
     traceback.print_exc()
-    error(f"unexpected error (a bug in wgan_jax, not your input; exit {EXIT_BUG}): the traceback "
-          "above says where; please report it")
+    error(
+      f"unexpected error (a bug in wgan_jax, not your input; exit {EXIT_BUG}): the traceback "
+      "above says where; please report it"
+    )
     return EXIT_BUG
   finally:
     signal.signal(signal.SIGTERM, old_handler)
@@ -186,24 +202,27 @@ def summary_text(summary: dict, config, *, seconds: float) -> str:
   per_seed = "seed_<s>/" if num_seeds > 1 else ""
   lines = []
   if summary["stopped_by"]:
-    lines.append(f"stopped by {summary['stopped_by']} at generator step {step} of "
-                 f"{config.num_steps}; checkpoint saved in {workdir}/checkpoints/{step}; rerun "
-                 "the same command to resume.")
+    lines.append(
+      f"stopped by {summary['stopped_by']} at generator step {step} of "
+      f"{config.num_steps}; checkpoint saved in {workdir}/checkpoints/{step}; rerun "
+      "the same command to resume."
+    )
   else:
     lines.append(f"done: {step} generator steps.")
   lines += [
-      f"time: {seconds:.0f} s in this process ({summary['seconds']:.0f} s training).",
-      f"final Wasserstein estimate{mean}: " + ("n/a" if estimate is None else f"{estimate:.4g}"),
-      f"samples: {workdir}/samples/{per_seed}step_{step:06d}.png (one every "
-      f"{config.sample_every} steps); "
-      f"curve: {workdir}/wasserstein.png",
-      f"metrics: {workdir}/metrics.jsonl; tensorboard --logdir {workdir}/tensorboard",
+    f"time: {seconds:.0f} s in this process ({summary['seconds']:.0f} s training).",
+    f"final Wasserstein estimate{mean}: " + ("n/a" if estimate is None else f"{estimate:.4g}"),
+    f"samples: {workdir}/samples/{per_seed}step_{step:06d}.png (one every "
+    f"{config.sample_every} steps); "
+    f"curve: {workdir}/wasserstein.png",
+    f"metrics: {workdir}/metrics.jsonl; tensorboard --logdir {workdir}/tensorboard",
   ]
   return "\n".join(lines)
 
 
-def run(get_config, main=_train_main, *,
-        workdir_help: str = "folder for checkpoints, logs, pictures"):
+def run(
+  get_config, main=_train_main, *, workdir_help: str = "folder for checkpoints, logs, pictures"
+):
   """The whole entry point: defines the flags for `get_config(loss)`, parses them and runs
   `main`."""
   define_flags(get_config, workdir_help=workdir_help)

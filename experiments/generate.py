@@ -17,24 +17,30 @@ change from left to right says the generator learned a smooth map, not a list of
 `--seed_index` picks the generator (0: the first seed's) and the output goes to
 `generated/seed_<s>/`. Bad input: one line on stderr, exit code 2.
 """
+
 import os
 
-from absl import app
-from absl import flags
+from absl import app, flags
 
 from experiments import cli
 
 flags.DEFINE_string("workdir", None, "workdir of a training run (holds config.json, checkpoints/)")
 flags.DEFINE_integer("num", 64, "number of samples")
 flags.DEFINE_bool("grid", False, "one grid picture instead of one file per image")
-flags.DEFINE_integer("interpolate", 0, "write latent walks of this many images per row instead "
-                     "of samples (0: off)")
+flags.DEFINE_integer(
+  "interpolate", 0, "write latent walks of this many images per row instead of samples (0: off)"
+)
 flags.DEFINE_integer("rows", 8, "latent walks: rows, each between its own pair of noise vectors")
-flags.DEFINE_enum("path", "linear", ["linear", "slerp"], "latent walks: straight lines (linear) "
-                  "or great circles (slerp, for a normal prior)")
+flags.DEFINE_enum(
+  "path",
+  "linear",
+  ["linear", "slerp"],
+  "latent walks: straight lines (linear) or great circles (slerp, for a normal prior)",
+)
 flags.DEFINE_integer("seed", 0, "noise seed")
-flags.DEFINE_integer("seed_index", 0, "in a run of several seeds: which one's generator "
-                     "(0: the first)")
+flags.DEFINE_integer(
+  "seed_index", 0, "in a run of several seeds: which one's generator (0: the first)"
+)
 flags.DEFINE_string("out", None, "output folder (default: WORKDIR/generated)")
 
 
@@ -46,10 +52,12 @@ def main(argv):
   if f.interpolate == 1 or f.interpolate < 0:
     cli.fail(f"--interpolate {f.interpolate}: a walk needs at least 2 images per row (its ends)")
   from wgan_jax import errors, generate  # pylint: disable=g-import-not-at-top  (jax: after the checks)
+
   try:
     trained = generate.restore(f.workdir, seed_index=f.seed_index)
-    out = f.out or os.path.join(f.workdir, "generated", *(
-        [f"seed_{trained.config.seed}"] if trained.num_seeds > 1 else []))
+    out = f.out or os.path.join(
+      f.workdir, "generated", *([f"seed_{trained.config.seed}"] if trained.num_seeds > 1 else [])
+    )
     if f.interpolate:
       walk = generate.latent_walk(trained, f.rows, f.interpolate, kind=f.path, seed=f.seed)
       paths = generate.write_walk(walk, out, step=trained.step, kind=f.path)
@@ -60,8 +68,9 @@ def main(argv):
       what = f"{f.num} samples"
   except (errors.InputError, OSError) as e:
     cli.fail(e)
-  shown = (", ".join(paths) if len(paths) <= 2
-           else f"{len(paths)} files in {os.path.dirname(paths[0])}")
+  shown = (
+    ", ".join(paths) if len(paths) <= 2 else f"{len(paths)} files in {os.path.dirname(paths[0])}"
+  )
   print(f"{what} of generator step {trained.step}: {shown}")
 
 

@@ -24,6 +24,7 @@ expect (paper, Figure 3): the median-filtered Wasserstein estimate (`wasserstein
 the samples (`samples/step_XXXXXX.png`) turn from noise into bedroom-like scenes. Interrupt at
 any time (Ctrl-C, SIGTERM): a checkpoint is saved and the same command resumes exactly.
 """
+
 from experiments import cli
 from experiments.configs import lsun
 

@@ -8,6 +8,7 @@ the critic's contours (grey), drawn every 500 generator steps. On 2 CPU cores th
 form a ring through the 8 modes; with weight clipping the critic stays nearly linear, so they
 do not settle on each mode. Config: experiments/configs/mixture.py.
 """
+
 from experiments import cli
 from experiments.configs import mixture
 

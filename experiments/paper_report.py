@@ -11,10 +11,10 @@ published rows. On 2 CPU cores `--quick` takes minutes and the full report tens 
 (measured times: README); `--tiny` exists for the test and proves only that it runs.
 Sizes: experiments/report/settings.py.
 """
+
 import sys
 
-from absl import app
-from absl import flags
+from absl import app, flags
 
 flags.DEFINE_string("workdir", None, "folder for report.md, its figures and the runs")
 flags.DEFINE_bool("quick", False, "fewer steps and seeds (under 5 minutes on 2 CPU cores)")
@@ -28,6 +28,7 @@ def main(argv):
     sys.exit(2)
   # Imported here, so that --help answers without loading JAX.
   from experiments.report import build, settings  # pylint: disable=g-import-not-at-top
+
   size = "tiny" if flags.FLAGS.tiny else "quick" if flags.FLAGS.quick else "full"
   path = build.build_report(flags.FLAGS.workdir, settings.SETTINGS[size])
   print(f"report: {path}")

@@ -1,6 +1,7 @@
 """WGAN, WGAN-GP, the standard GAN and BEGAN through their objectives: each moves samples of a 2-D
 mixture toward its modes; WGAN-GP refuses a batch-norm critic; its critic updates draw their
 noise and interpolation weights from the keys of (run key, step, i) alone."""
+
 import functools
 
 import jax
@@ -8,21 +9,34 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wgan_jax import began, data, models, objectives, optim, state as state_lib, steps
+from wgan_jax import began, data, models, objectives, optim, steps
+from wgan_jax import state as state_lib
 
-WGAN_KEYS = {"critic_loss", "critic_real", "critic_fake", "critic_grad_norm", "generator_loss",
-             "generator_grad_norm", "wasserstein_estimate"}
-EXTRA_KEYS = {"wgan": set(), "wgan_gp": {"gradient_penalty"}, "gan": {"js_estimate"},
-              "began": {"k_t", "m_global", "recon_real", "recon_fake", "lr_scale"}}
+WGAN_KEYS = {
+  "critic_loss",
+  "critic_real",
+  "critic_fake",
+  "critic_grad_norm",
+  "generator_loss",
+  "generator_grad_norm",
+  "wasserstein_estimate",
+}
+EXTRA_KEYS = {
+  "wgan": set(),
+  "wgan_gp": {"gradient_penalty"},
+  "gan": {"js_estimate"},
+  "began": {"k_t", "m_global", "recon_real", "recon_fake", "lr_scale"},
+}
 
 # Test-sized recipes: the published optimizers with larger steps, so a few hundred iterations
 # on small MLPs show the trend. BEGAN's autoencoder has a 1-D bottleneck (below the data's 2).
 RECIPES = {
-    "wgan": dict(optimizer="rmsprop", lr=1e-3, clip_value=0.05, n_critic=5, steps=300),
-    "wgan_gp": dict(optimizer="adam", lr=1e-3, beta1=0.0, beta2=0.9, n_critic=5, steps=300),
-    "gan": dict(optimizer="adam", lr=1e-3, beta1=0.5, n_critic=1, steps=300),
-    "began": dict(optimizer="adam", lr=3e-4, beta1=0.5, n_critic=1, steps=400,
-                  spec=dict(began_lambda_k=0.01)),
+  "wgan": dict(optimizer="rmsprop", lr=1e-3, clip_value=0.05, n_critic=5, steps=300),
+  "wgan_gp": dict(optimizer="adam", lr=1e-3, beta1=0.0, beta2=0.9, n_critic=5, steps=300),
+  "gan": dict(optimizer="adam", lr=1e-3, beta1=0.5, n_critic=1, steps=300),
+  "began": dict(
+    optimizer="adam", lr=3e-4, beta1=0.5, n_critic=1, steps=400, spec=dict(began_lambda_k=0.01)
+  ),
 }
 BATCH, NZ, CHUNK = 128, 2, 25
 
@@ -30,16 +44,29 @@ BATCH, NZ, CHUNK = 128, 2, 25
 def point_state(name, *, seed=0, spec=None, **recipe):
   spec = spec or objectives.make(name)
   tx = lambda clip=None: optim.make_optimizer(
-      recipe.get("optimizer", "adam"), recipe.get("lr", 1e-3), clip_value=clip,
-      beta1=recipe.get("beta1", 0.5), beta2=recipe.get("beta2", 0.999))
-  critic = (began.MLPAutoencoderCritic(width=128) if spec.autoencoder_critic
-            else models.MLPCritic(width=128, num_hidden=2))
+    recipe.get("optimizer", "adam"),
+    recipe.get("lr", 1e-3),
+    clip_value=clip,
+    beta1=recipe.get("beta1", 0.5),
+    beta2=recipe.get("beta2", 0.999),
+  )
+  critic = (
+    began.MLPAutoencoderCritic(width=128)
+    if spec.autoencoder_critic
+    else models.MLPCritic(width=128, num_hidden=2)
+  )
   # Eager, not jitted: the small init ops compile once for every test of the process.
   return state_lib.create_state(
-      jax.random.key(seed), generator=models.MLPGenerator(width=128, nz=NZ, num_hidden=2,
-                                                          output_shape=(2,)),
-      critic=critic, generator_tx=tx(), critic_tx=tx(recipe.get("clip_value")), data_shape=(2,),
-      nz=NZ, clip_value=recipe.get("clip_value"), loss=spec)
+    jax.random.key(seed),
+    generator=models.MLPGenerator(width=128, nz=NZ, num_hidden=2, output_shape=(2,)),
+    critic=critic,
+    generator_tx=tx(),
+    critic_tx=tx(recipe.get("clip_value")),
+    data_shape=(2,),
+    nz=NZ,
+    clip_value=recipe.get("clip_value"),
+    loss=spec,
+  )
 
 
 def mean_distance_to_nearest_mode(samples_Nx2, modes_Kx2):
@@ -56,8 +83,11 @@ def test_each_method_moves_samples_toward_the_ring(name):
   source = data.make_source("ring8", image_size=16, channels=1, batch_size=BATCH, seed=0)
   modes, _ = data.mixture_modes("ring8")
   key = jax.random.key(1)
-  chunk = jax.jit(lambda s, real_KxNxBx2: jax.lax.scan(
-      lambda s, r: steps.train_step(s, r, key, loss=spec), s, real_KxNxBx2))
+  chunk = jax.jit(
+    lambda s, real_KxNxBx2: jax.lax.scan(
+      lambda s, r: steps.train_step(s, r, key, loss=spec), s, real_KxNxBx2
+    )
+  )
   z = steps.sample_noise(jax.random.key(99), 1000, NZ, spec.noise_prior)
   sample = jax.jit(lambda g: steps.apply_player(g, g.params, z)[0])
   before = mean_distance_to_nearest_mode(np.asarray(sample(state.generator)), modes)
@@ -76,14 +106,20 @@ def test_each_method_moves_samples_toward_the_ring(name):
 def _abstract_step(critic):
   """Traces one WGAN-GP train step (shapes only, nothing runs) with a DCGAN critic."""
   create = functools.partial(
-      state_lib.create_state, generator=models.MLPGenerator(width=8, nz=4, image_size=16,
-                                                            channels=1),
-      critic=critic, generator_tx=optim.make_optimizer("adam", 1e-4),
-      critic_tx=optim.make_optimizer("adam", 1e-4), data_shape=(16, 16, 1), nz=4)
+    state_lib.create_state,
+    generator=models.MLPGenerator(width=8, nz=4, image_size=16, channels=1),
+    critic=critic,
+    generator_tx=optim.make_optimizer("adam", 1e-4),
+    critic_tx=optim.make_optimizer("adam", 1e-4),
+    data_shape=(16, 16, 1),
+    nz=4,
+  )
   real = jax.ShapeDtypeStruct((1, 2, 16, 16, 1), jnp.float32)
-  return jax.eval_shape(lambda k, r: steps.train_step(create(k), r, k,
-                                                      loss=objectives.WGANGP()),
-                        jax.random.key(0), real)
+  return jax.eval_shape(
+    lambda k, r: steps.train_step(create(k), r, k, loss=objectives.WGANGP()),
+    jax.random.key(0),
+    real,
+  )
 
 
 def test_wgan_gp_refuses_a_batch_norm_critic_and_accepts_layer_norm():
@@ -102,8 +138,9 @@ def test_layer_norm_critic_scores_each_example_on_its_own():
   assert "batch_stats" not in variables and "LayerNorm_0" in variables["params"]
   apply = jax.jit(critic.apply)
   # Example 0's score does not move when the others change (batch norm's would).
-  np.testing.assert_allclose(apply(variables, x)[0], apply(variables, y.at[0].set(x[0]))[0],
-                             rtol=1e-6)
+  np.testing.assert_allclose(
+    apply(variables, x)[0], apply(variables, y.at[0].set(x[0]))[0], rtol=1e-6
+  )
 
 
 train_step = jax.jit(steps.train_step, static_argnames="loss")
@@ -127,4 +164,5 @@ def test_wgan_gp_train_step_equals_its_updates_one_by_one():
   # The critic minimises minus the estimate plus the penalty.
   assert float(m_whole["gradient_penalty"]) > 0
   assert float(m_whole["critic_loss"]) == pytest.approx(
-      float(m_whole["gradient_penalty"] - m_whole["wasserstein_estimate"]), rel=1e-5)
+    float(m_whole["gradient_penalty"] - m_whole["wasserstein_estimate"]), rel=1e-5
+  )

@@ -1,13 +1,13 @@
 """XLA:CPU's batch norm is flax's `nn.BatchNorm`: values, statistics, gradients, parameters."""
+
 import functools
 
 import flax.linen as nn
-from hypothesis import given
-from hypothesis import settings
-from hypothesis import strategies as st
 import jax
 import jax.numpy as jnp
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wgan_jax.xla_cpu import batch_norm
 
@@ -17,15 +17,19 @@ _scale_init = lambda key, shape, dtype=jnp.float32: 1.0 + 0.5 * jax.random.norma
 
 
 def _pair():
-  return (batch_norm.BatchNorm(**_training, scale_init=_scale_init,
-                               bias_init=nn.initializers.normal(0.5)),
-          nn.BatchNorm(**_training, scale_init=_scale_init, bias_init=nn.initializers.normal(0.5)))
+  return (
+    batch_norm.BatchNorm(
+      **_training, scale_init=_scale_init, bias_init=nn.initializers.normal(0.5)
+    ),
+    nn.BatchNorm(**_training, scale_init=_scale_init, bias_init=nn.initializers.normal(0.5)),
+  )
 
 
 def _x(seed, shape):
   rng = np.random.default_rng(seed)  # per-channel offsets and scales, as after a conv
-  return (rng.normal(size=shape) * rng.uniform(0.1, 3, shape[-1])
-          + rng.normal(size=shape[-1]) * 2).astype(np.float32)
+  return (
+    rng.normal(size=shape) * rng.uniform(0.1, 3, shape[-1]) + rng.normal(size=shape[-1]) * 2
+  ).astype(np.float32)
 
 
 def test_same_parameters_and_statistics_tree_and_init():
@@ -37,29 +41,36 @@ def test_same_parameters_and_statistics_tree_and_init():
 
 
 @settings(max_examples=10)  # each new shape compiles
-@given(shape=st.sampled_from([(8, 4), (3, 5, 5, 7), (2, 1, 1, 3), (16, 2, 3, 6)]),
-       seed=st.integers(0, 2**16))
+@given(
+  shape=st.sampled_from([(8, 4), (3, 5, 5, 7), (2, 1, 1, 3), (16, 2, 3, 6)]),
+  seed=st.integers(0, 2**16),
+)
 def test_values_running_statistics_and_gradients_equal_flax(shape, seed):
   x = _x(seed, shape)
   ours, theirs = _pair()
   variables = theirs.init(jax.random.key(seed), x)
 
   def run(module, params, x):
-    y, updates = module.apply({"params": params, "batch_stats": variables["batch_stats"]}, x,
-                              mutable=["batch_stats"])
+    y, updates = module.apply(
+      {"params": params, "batch_stats": variables["batch_stats"]}, x, mutable=["batch_stats"]
+    )
     return y, updates["batch_stats"]
 
   (y, stats), vjp = jax.vjp(functools.partial(run, ours), variables["params"], x)
   (y_ref, stats_ref), vjp_ref = jax.vjp(functools.partial(run, theirs), variables["params"], x)
   np.testing.assert_allclose(y, y_ref, atol=2e-5, rtol=2e-5)
-  jax.tree.map(functools.partial(np.testing.assert_allclose, atol=1e-5, rtol=1e-5),
-               stats, stats_ref)
+  jax.tree.map(
+    functools.partial(np.testing.assert_allclose, atol=1e-5, rtol=1e-5), stats, stats_ref
+  )
   rng = np.random.default_rng(seed + 1)
-  cotangents = (rng.normal(size=y.shape).astype(np.float32),
-                jax.tree.map(lambda s: rng.normal(size=s.shape).astype(np.float32), stats))
+  cotangents = (
+    rng.normal(size=y.shape).astype(np.float32),
+    jax.tree.map(lambda s: rng.normal(size=s.shape).astype(np.float32), stats),
+  )
   for grad, grad_ref in zip(vjp(cotangents), vjp_ref(cotangents)):
-    jax.tree.map(functools.partial(np.testing.assert_allclose, atol=1e-4, rtol=1e-4),
-                 grad, grad_ref)
+    jax.tree.map(
+      functools.partial(np.testing.assert_allclose, atol=1e-4, rtol=1e-4), grad, grad_ref
+    )
 
 
 def test_second_order_gradient_equals_flax():
@@ -68,14 +79,20 @@ def test_second_order_gradient_equals_flax():
   variables = theirs.init(jax.random.key(0), x)
 
   def penalty(module, params):
-    f = lambda x: jnp.sum(jnp.tanh(module.apply(
-        {"params": params, "batch_stats": variables["batch_stats"]}, x, mutable=["batch_stats"])[0]))
+    f = lambda x: jnp.sum(
+      jnp.tanh(
+        module.apply(
+          {"params": params, "batch_stats": variables["batch_stats"]}, x, mutable=["batch_stats"]
+        )[0]
+      )
+    )
     return jnp.sum(jax.grad(f)(x) ** 2)
 
   grads = jax.jit(jax.grad(functools.partial(penalty, ours)))(variables["params"])
   grads_ref = jax.jit(jax.grad(functools.partial(penalty, theirs)))(variables["params"])
-  jax.tree.map(functools.partial(np.testing.assert_allclose, atol=1e-4, rtol=1e-4),
-               grads, grads_ref)
+  jax.tree.map(
+    functools.partial(np.testing.assert_allclose, atol=1e-4, rtol=1e-4), grads, grads_ref
+  )
 
 
 def test_sums_are_matrix_products_not_reductions():
@@ -83,8 +100,12 @@ def test_sums_are_matrix_products_not_reductions():
   x = jnp.zeros((64, 32, 32, 64))
   module = batch_norm.BatchNorm(**_training)
   variables = module.init(jax.random.key(0), x)
-  loss = lambda p, x: jnp.sum(module.apply({"params": p, "batch_stats": variables["batch_stats"]},
-                                           x, mutable=["batch_stats"])[0] ** 2)
+  loss = lambda p, x: jnp.sum(
+    module.apply(
+      {"params": p, "batch_stats": variables["batch_stats"]}, x, mutable=["batch_stats"]
+    )[0]
+    ** 2
+  )
   hlo = jax.jit(jax.grad(loss)).lower(variables["params"], x).compile().as_text()
   assert "reduce-window(" not in hlo
 

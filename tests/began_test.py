@@ -1,5 +1,6 @@
 """BEGAN: its networks, k_t and M_global by hand and through the train step, the learning-rate
 plateau and its floor, and the train step as its parts."""
+
 import functools
 
 import jax
@@ -7,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wgan_jax import began, models, objectives, optim, state as state_lib, steps
+from wgan_jax import began, models, objectives, optim, steps
+from wgan_jax import state as state_lib
 
 SPEC = objectives.make("began", began_lambda_k=0.1)
 # Jitted once for the module, so tests that share shapes share the compiled step.
@@ -17,18 +19,24 @@ generator_step = jax.jit(steps.generator_step, static_argnames=("batch_size", "l
 
 
 def conv_nets(size=16):
-  return (began.BEGANGenerator(image_size=size, channels=1, filters=4, nz=8),
-          began.BEGANDiscriminator(image_size=size, channels=1, filters=4, embedding=8))
+  return (
+    began.BEGANGenerator(image_size=size, channels=1, filters=4, nz=8),
+    began.BEGANDiscriminator(image_size=size, channels=1, filters=4, embedding=8),
+  )
 
 
 @functools.cache
 def point_state(spec=SPEC, lr=1e-3):
   return state_lib.create_state(
-      jax.random.key(0),
-      generator=models.MLPGenerator(width=16, nz=4, num_hidden=2, output_shape=(2,)),
-      critic=began.MLPAutoencoderCritic(width=16),
-      generator_tx=optim.make_optimizer("adam", lr), critic_tx=optim.make_optimizer("adam", lr),
-      data_shape=(2,), nz=4, loss=spec)
+    jax.random.key(0),
+    generator=models.MLPGenerator(width=16, nz=4, num_hidden=2, output_shape=(2,)),
+    critic=began.MLPAutoencoderCritic(width=16),
+    generator_tx=optim.make_optimizer("adam", lr),
+    critic_tx=optim.make_optimizer("adam", lr),
+    data_shape=(2,),
+    nz=4,
+    loss=spec,
+  )
 
 
 def points(n, b=16, seed=1):
@@ -50,8 +58,10 @@ def test_conv_nets_shapes_and_no_batch_norm():
   x = jax.eval_shape(generator.apply, g_vars, jnp.zeros((3, 8)))
   assert x.shape == (3, 16, 16, 1)
   assert jax.eval_shape(critic.apply, c_vars, x).shape == (3,)
-  assert jax.eval_shape(functools.partial(critic.apply, method="reconstruct"), c_vars,
-                        x).shape == x.shape
+  assert (
+    jax.eval_shape(functools.partial(critic.apply, method="reconstruct"), c_vars, x).shape
+    == x.shape
+  )
   # Encoder filters n, 2n at the two scales, a stride-2 conv between them; the embedding is 8.
   enc = c_vars["params"]["encoder"]
   assert [enc[f"Conv_{i}"]["kernel"].shape[-1] for i in range(6)] == [4, 4, 4, 8, 8, 8]
@@ -63,8 +73,9 @@ def test_conv_critic_scores_each_example_by_its_l1_reconstruction_error():
   _, critic = conv_nets(size=8)
   x = jax.random.uniform(jax.random.key(2), (3, 8, 8, 1), minval=-1)
   c_vars = jax.jit(critic.init)(jax.random.key(1), x)
-  score_and_recon = jax.jit(lambda x: (critic.apply(c_vars, x),
-                                       critic.apply(c_vars, x, method="reconstruct")))
+  score_and_recon = jax.jit(
+    lambda x: (critic.apply(c_vars, x), critic.apply(c_vars, x, method="reconstruct"))
+  )
   score, recon = score_and_recon(x)
   np.testing.assert_allclose(score, jnp.mean(jnp.abs(x - recon), axis=(1, 2, 3)), rtol=1e-6)
   # One score per example, independent of the rest of the batch.
@@ -74,9 +85,15 @@ def test_conv_critic_scores_each_example_by_its_l1_reconstruction_error():
 def test_conv_train_step_runs_with_uniform_noise_and_logs_began_metrics():
   generator, critic = conv_nets(size=8)
   s = state_lib.create_state(
-      jax.random.key(0), generator=generator, critic=critic,
-      generator_tx=optim.make_optimizer("adam", 1e-4), critic_tx=optim.make_optimizer("adam", 1e-4),
-      data_shape=(8, 8, 1), nz=8, loss=SPEC)
+    jax.random.key(0),
+    generator=generator,
+    critic=critic,
+    generator_tx=optim.make_optimizer("adam", 1e-4),
+    critic_tx=optim.make_optimizer("adam", 1e-4),
+    data_shape=(8, 8, 1),
+    nz=8,
+    loss=SPEC,
+  )
   real = jax.random.uniform(jax.random.key(1), (1, 4, 8, 8, 1), minval=-1)
   s, m = train_step(s, real, jax.random.key(2), loss=SPEC)
   assert {"k_t", "m_global", "recon_real", "recon_fake", "lr_scale"} <= set(m)
@@ -113,33 +130,39 @@ def test_k_t_weighs_the_fake_term_of_the_critic_loss():
   s = s.replace(balance=s.balance.replace(k_t=jnp.float32(0.25)))
   _, m = critic_step(s, points(1)[0], jax.random.key(0), loss=SPEC)
   assert float(m["critic_loss"]) == pytest.approx(
-      float(m["critic_real"]) - 0.25 * float(m["critic_fake"]), rel=1e-6)
+    float(m["critic_real"]) - 0.25 * float(m["critic_fake"]), rel=1e-6
+  )
 
 
 def test_learning_rate_halves_on_a_plateau_down_to_its_floor():
-  spec = objectives.make("began", began_lr_window=2, began_lr_patience=1,
-                         began_lr_min_scale=0.25)
+  spec = objectives.make("began", began_lr_window=2, began_lr_patience=1, began_lr_min_scale=0.25)
   balance = spec.init_state()
   scales = []
   for m in [1.0, 1.0, 0.5, 0.5] + [0.6] * 8:  # windows: 1.0 (best), 0.5 (best), then stalls
     balance, metrics = spec.end_of_iteration(
-        balance, {"critic_real": jnp.float32(m), "generator_loss": jnp.float32(0.5 * m)})
+      balance, {"critic_real": jnp.float32(m), "generator_loss": jnp.float32(0.5 * m)}
+    )
     scales.append(float(metrics["lr_scale"]))
   assert scales == [1.0] * 5 + [0.5] * 2 + [0.25] * 5
 
 
 def test_the_scale_multiplies_both_players_updates():
   s0 = point_state()
-  halved = s0.replace(balance=s0.balance.replace(
-      plateau=s0.balance.plateau._replace(scale=jnp.float32(0.5))))
+  halved = s0.replace(
+    balance=s0.balance.replace(plateau=s0.balance.plateau._replace(scale=jnp.float32(0.5)))
+  )
   critic = lambda s: critic_step(s, points(1)[0], jax.random.key(4), loss=SPEC)[0]
   generator = lambda s: generator_step(s, jax.random.key(4), 16, loss=SPEC)[0]
   for player, step in (("critic", critic), ("generator", generator)):
-    delta = lambda s, p=player: jax.tree.map(lambda a, b: a - b, getattr(step(s), p).params,
-                                             getattr(s0, p).params)
+    delta = lambda s, p=player: jax.tree.map(
+      lambda a, b: a - b, getattr(step(s), p).params, getattr(s0, p).params
+    )
     # Adam's moments do not depend on the step size, so the update halves.
-    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, 0.5 * b, rtol=1e-5, atol=2e-7),
-                 delta(halved), delta(s0))
+    jax.tree.map(
+      lambda a, b: np.testing.assert_allclose(a, 0.5 * b, rtol=1e-5, atol=2e-7),
+      delta(halved),
+      delta(s0),
+    )
 
 
 def test_train_step_is_critic_updates_generator_update_then_the_balance():

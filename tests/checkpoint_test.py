@@ -1,6 +1,7 @@
 """Checkpoints: a resume skips damaged steps and restores the newest intact one exactly, a full
 disk is told in one line with nothing partial left, architectures do not mix, and the
 finiteness check sees every float leaf."""
+
 import gc
 import glob
 import json
@@ -24,10 +25,14 @@ from wgan_jax.errors import CheckpointError, DiskFullError, WorkdirError
 def _state(step: int, *, seed: int = 0, width: int = 8, num_hidden: int = 1):
   """A small GANState (MLP nets on points) at generator step `step`, on device."""
   s = state_lib.create_state(
-      jax.random.key(seed),
-      generator=models.MLPGenerator(output_shape=(2,), width=width, nz=4, num_hidden=num_hidden),
-      critic=models.MLPCritic(width=width, num_hidden=num_hidden),
-      generator_tx=optax.adam(1e-3), critic_tx=optax.rmsprop(1e-3), data_shape=(2,), nz=4)
+    jax.random.key(seed),
+    generator=models.MLPGenerator(output_shape=(2,), width=width, nz=4, num_hidden=num_hidden),
+    critic=models.MLPCritic(width=width, num_hidden=num_hidden),
+    generator_tx=optax.adam(1e-3),
+    critic_tx=optax.rmsprop(1e-3),
+    data_shape=(2,),
+    nz=4,
+  )
   return jax.tree.map(jnp.asarray, s.replace(generator=s.generator.replace(step=step)))
 
 
@@ -83,22 +88,31 @@ def _files(step_dir, pattern):
 
 # Damage done to step 66 beside an intact step 33, and the reason the warning should give.
 DAMAGE = {
-    "truncated data file": (lambda d: [_truncate(f) for f in _files(d, "default/d/*")],
-                            "truncated or corrupt"),
-    "truncated tree metadata": (lambda d: _truncate(_files(d, "default/_METADATA")[0]),
-                                "truncated or corrupt"),
-    "partial copy without data": (lambda d: [os.remove(f) for f in _files(d, "default/d/*")],
-                                  "files missing"),
-    "partial copy without metadata": (lambda d: os.remove(_files(d, "default/_METADATA")[0]),
-                                      "files missing"),
-    "partial copy without manifest": (
-        lambda d: os.remove(_files(d, "default/manifest.ocdbt")[0]), "files missing"),
+  "truncated data file": (
+    lambda d: [_truncate(f) for f in _files(d, "default/d/*")],
+    "truncated or corrupt",
+  ),
+  "truncated tree metadata": (
+    lambda d: _truncate(_files(d, "default/_METADATA")[0]),
+    "truncated or corrupt",
+  ),
+  "partial copy without data": (
+    lambda d: [os.remove(f) for f in _files(d, "default/d/*")],
+    "files missing",
+  ),
+  "partial copy without metadata": (
+    lambda d: os.remove(_files(d, "default/_METADATA")[0]),
+    "files missing",
+  ),
+  "partial copy without manifest": (
+    lambda d: os.remove(_files(d, "default/manifest.ocdbt")[0]),
+    "files missing",
+  ),
 }
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
-def test_a_damaged_newest_step_is_skipped_with_one_warning(damage, states, tmp_path, caplog,
-                                                           capfd):
+def test_a_damaged_newest_step_is_skipped_with_one_warning(damage, states, tmp_path, caplog, capfd):
   s33, s66 = states
   _save(tmp_path, s33, s66)
   DAMAGE[damage][0](str(tmp_path / "checkpoints" / "66"))
@@ -147,11 +161,16 @@ def test_only_damaged_steps_is_one_line_and_nothing_moved(states, tmp_path):
   assert _listing(tmp_path) == ["33", "66"]
 
 
-@pytest.mark.parametrize("width,num_hidden,expected", [
+@pytest.mark.parametrize(
+  "width,num_hidden,expected",
+  [
     (16, 1, "critic.opt_state.0.nu.Dense_0.bias is (8,) there, (16,) now"),
-    (8, 2, "critic.opt_state.0.nu.Dense_1.bias is (1,) there, (8,) now")])
-def test_another_architecture_is_named_in_our_words(width, num_hidden, expected, states,
-                                                    tmp_path, capfd):
+    (8, 2, "critic.opt_state.0.nu.Dense_1.bias is (1,) there, (8,) now"),
+  ],
+)
+def test_another_architecture_is_named_in_our_words(
+  width, num_hidden, expected, states, tmp_path, capfd
+):
   _save(tmp_path, states[0])
   with pytest.raises(CheckpointError) as e:
     _restore(tmp_path, _abstract(_state(33, width=width, num_hidden=num_hidden)))
@@ -187,8 +206,11 @@ def test_every_file_of_a_step_deleted_or_truncated_restores_exactly(states, tmp_
   s33, s66 = states
   _save(tmp_path / "good", s33, s66)
   step_dir = tmp_path / "good" / "checkpoints" / "66"
-  names = sorted(os.path.relpath(f, step_dir) for f in glob.glob(f"{step_dir}/**", recursive=True)
-                 if os.path.isfile(f))
+  names = sorted(
+    os.path.relpath(f, step_dir)
+    for f in glob.glob(f"{step_dir}/**", recursive=True)
+    if os.path.isfile(f)
+  )
   outcomes = {}
   for name in names:
     for damage in (os.remove, _truncate):
@@ -223,8 +245,12 @@ def small_disk(tmp_path):
   """A 3 MB tmpfs (needs root, as CI has), unmounted afterwards."""
   disk = tmp_path / "disk"
   disk.mkdir()
-  done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
-                        capture_output=True, text=True, check=False)
+  done = subprocess.run(
+    ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
+    capture_output=True,
+    text=True,
+    check=False,
+  )
   if done.returncode:
     pytest.skip(f"cannot mount a tmpfs to fill (needs root): {done.stderr.strip()}")
   try:
@@ -253,8 +279,9 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_partial(small_disk, caplog, 
     checkpoint.save(manager, big[2])
   folder = f"{workdir}/checkpoints"
   assert str(e.value) == (
-      f"saving checkpoint step 3 to {folder}/3 failed: no space left on device; intact "
-      "checkpoints: steps 1, 2; free space and rerun the same command (it resumes from step 2).")
+    f"saving checkpoint step 3 to {folder}/3 failed: no space left on device; intact "
+    "checkpoints: steps 1, 2; free space and rerun the same command (it resumes from step 2)."
+  )
   assert not caplog.records and "Traceback" not in capfd.readouterr().err
   assert sorted(os.listdir(folder)) == ["1", "2"]  # no 3.orbax-checkpoint-tmp
   manager.close()
@@ -268,15 +295,22 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_partial(small_disk, caplog, 
 
   subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
   manager = checkpoint.make_manager(str(workdir), max_to_keep=10)
-  with pytest.raises(WorkdirError, match="step 4 .* failed: read-only file system; intact "
-                     "checkpoints: steps 1, 2, 3; fix the workdir"):
+  with pytest.raises(
+    WorkdirError,
+    match="step 4 .* failed: read-only file system; intact "
+    "checkpoints: steps 1, 2, 3; fix the workdir",
+  ):
     checkpoint.save(manager, _state(4))
   manager.close()
 
 
 def test_all_finite_sees_every_float_leaf():
-  tree = {"a": jnp.ones((3,)), "b": [jnp.zeros((2, 2), jnp.bfloat16), {"c": jnp.ones(())}],
-          "n": jnp.arange(4), "key": jax.random.key(0)}
+  tree = {
+    "a": jnp.ones((3,)),
+    "b": [jnp.zeros((2, 2), jnp.bfloat16), {"c": jnp.ones(())}],
+    "n": jnp.arange(4),
+    "key": jax.random.key(0),
+  }
   check = jax.jit(checkpoint.all_finite)
   assert bool(check(tree)) and bool(checkpoint.all_finite(tree))
   for bad in (jnp.nan, jnp.inf, -jnp.inf):

@@ -4,6 +4,7 @@ Lines starting with `!` or `%` (shell and magics) are dropped; Colab-only steps 
 sit behind the notebook's `IN_COLAB` flag, false here. Without a TPU the notebook picks the smoke
 config itself, and outside Colab it writes to a fresh temporary folder (under the test's TMPDIR).
 """
+
 import json
 import os
 import re
@@ -45,8 +46,14 @@ def test_notebook_runs_top_to_bottom_on_cpu(tmp_path):
   script.write_text(notebook_script(load_notebook()))
   env = {**os.environ, "TMPDIR": str(tmp_path), "JAX_PLATFORMS": "cpu"}
   try:
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, text=True,
-                          capture_output=True, timeout=TIMEOUT_S)
+    done = subprocess.run(
+      [sys.executable, str(script)],
+      cwd=tmp_path,
+      env=env,
+      text=True,
+      capture_output=True,
+      timeout=TIMEOUT_S,
+    )
   except subprocess.TimeoutExpired:
     pytest.fail(f"the notebook ran past {TIMEOUT_S} s")
   output = done.stdout + done.stderr

@@ -1,4 +1,5 @@
 """The CPU compiler options are accepted, keep convolutions with Eigen, and change no result."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np

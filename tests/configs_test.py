@@ -1,5 +1,6 @@
 """Configs: one flag switches the method on every entry point, every field's domain and every
 cross-field rule is checked before a run writes anything, in the command line's own terms."""
+
 import math
 
 import pytest
@@ -10,8 +11,11 @@ from experiments.configs import base, digits, lsun, methods, mixture
 from wgan_jax import config_check, recipe
 from wgan_jax.errors import ConfigError
 
-ENTRY_POINTS = {"digits_wgan": digits.get_config, "mixture_wgan": mixture.get_config,
-                "lsun_wgan": lsun.get_config}
+ENTRY_POINTS = {
+  "digits_wgan": digits.get_config,
+  "mixture_wgan": mixture.get_config,
+  "lsun_wgan": lsun.get_config,
+}
 
 
 def parse(get_config, *args):
@@ -31,15 +35,22 @@ def test_one_flag_switches_the_published_recipe_on_every_entry_point(entry, loss
   published = methods.PUBLISHED[loss]
   assert c.loss == loss
   assert (c.optimizer, c.beta1, c.beta2, c.n_critic) == (
-      published["optimizer"], published["beta1"], published["beta2"], published["n_critic"])
+    published["optimizer"],
+    published["beta1"],
+    published["beta2"],
+    published["n_critic"],
+  )
   assert c.clip_value == published["clip_value"]
   assert c.critic_warmup == (published["critic_warmup"] and entry != "mixture_wgan")
   if loss != "wgan" or entry == "lsun_wgan":  # the WGAN quickstarts keep their tuned rates
     assert c.lr_g == c.lr_d == published["lr"]
   points = entry == "mixture_wgan"
   assert c.generator == ("mlp" if points else published["generator"])
-  assert c.critic == ("began" if loss == "began" else "mlp") if points else (
-      c.critic == published["critic"])
+  assert (
+    c.critic == ("began" if loss == "began" else "mlp")
+    if points
+    else (c.critic == published["critic"])
+  )
   # The prior follows the objective: BEGAN's U[-1, 1]^nz.
   shape = (2,) if points else (c.image_size, c.image_size, c.channels)
   r = recipe.build(c, shape)
@@ -48,10 +59,21 @@ def test_one_flag_switches_the_published_recipe_on_every_entry_point(entry, loss
 
 @pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
 def test_fields_set_explicitly_win_over_the_method_recipe(entry):
-  c = parse(ENTRY_POINTS[entry], "--config.lr_d=3e-4", "--config.loss=gan", "--config.n_critic=2",
-            "--config.beta1=0.1")
+  c = parse(
+    ENTRY_POINTS[entry],
+    "--config.lr_d=3e-4",
+    "--config.loss=gan",
+    "--config.n_critic=2",
+    "--config.beta1=0.1",
+  )
   assert (c.loss, c.optimizer, c.lr_d, c.lr_g, c.n_critic, c.beta1) == (
-      "gan", "adam", 3e-4, 2e-4, 2, 0.1)
+    "gan",
+    "adam",
+    3e-4,
+    2e-4,
+    2,
+    0.1,
+  )
 
 
 def test_an_unknown_method_is_one_line_exit_2(capsys):
@@ -59,16 +81,23 @@ def test_an_unknown_method_is_one_line_exit_2(capsys):
     parse(digits.get_config, "--config.loss=lsgan")
   assert e.value.code == cli.EXIT_BAD_INPUT
   assert "--config.loss=lsgan: unknown loss 'lsgan'; use one of wgan, wgan_gp, gan, began" in (
-      capsys.readouterr().err)
+    capsys.readouterr().err
+  )
 
 
 def test_the_last_loss_flag_counts_and_the_space_form_works():
   assert cli.config_for_argv(digits.get_config, ["p", "--config.loss", "gan"]).optimizer == "adam"
-  assert cli.config_for_argv(
-      digits.get_config, ["p", "--config.loss=gan", "--config.loss=wgan"]).optimizer == "rmsprop"
+  assert (
+    cli.config_for_argv(
+      digits.get_config, ["p", "--config.loss=gan", "--config.loss=wgan"]
+    ).optimizer
+    == "rmsprop"
+  )
 
 
-@pytest.mark.parametrize("field, value, expected", [
+@pytest.mark.parametrize(
+  "field, value, expected",
+  [
     ("lr_d", -2e-4, "--config.lr_d=-0.0002 must be a finite learning rate > 0"),
     ("lr_g", 0.0, "--config.lr_g=0.0 must be a finite learning rate > 0"),
     ("lr_g", math.inf, "--config.lr_g=inf must be a finite learning rate > 0"),
@@ -99,7 +128,8 @@ def test_the_last_loss_flag_counts_and_the_space_form_works():
     ("loss", "lsgan", "--config.loss=lsgan is not one of wgan, wgan_gp, gan, began"),
     ("compute_dtype", "float16", "--config.compute_dtype=float16 is not one of float32"),
     ("dataset", "", "--config.dataset is empty"),
-])
+  ],
+)
 def test_every_field_is_checked_against_its_domain(field, value, expected):
   c = digits.get_config()
   c[field] = value
@@ -108,18 +138,26 @@ def test_every_field_is_checked_against_its_domain(field, value, expected):
   assert expected in str(e.value) and "\n" not in str(e.value)
 
 
-@pytest.mark.parametrize("changes, expected", [
-    (dict(loss="wgan_gp", critic="dcgan", clip_value=0.0),
-     "use --config.critic=dcgan_layernorm (WGAN-GP's choice)"),
-    (dict(loss="gan"), "--config.clip_value=0.01 is WGAN's weight clipping; set "
-                       "--config.clip_value=0 for --config.loss=gan"),
+@pytest.mark.parametrize(
+  "changes, expected",
+  [
+    (
+      dict(loss="wgan_gp", critic="dcgan", clip_value=0.0),
+      "use --config.critic=dcgan_layernorm (WGAN-GP's choice)",
+    ),
+    (
+      dict(loss="gan"),
+      "--config.clip_value=0.01 is WGAN's weight clipping; set "
+      "--config.clip_value=0 for --config.loss=gan",
+    ),
     (dict(loss="began", clip_value=0.0), "--config.loss=began goes with --config.generator=began"),
     (dict(generator="began"), "--config.loss=began goes with"),
     (dict(dataset="ring8"), "2-D data (ring8) needs --config.generator=mlp"),
     (dict(dataset="ring8", generator="mlp"), "needs --config.critic=mlp, not 'dcgan'"),
     (dict(compute_dtype="bfloat16", generator="mlp"), "DCGAN networks only, not 'mlp'"),
     (dict(generator="mlp", critic="mlp", n_extra_layers=1), "DCGAN networks only; set it to 0"),
-])
+  ],
+)
 def test_rules_between_fields_name_the_flags_to_change(changes, expected):
   c = digits.get_config()
   c.update(changes)

@@ -1,5 +1,6 @@
 """Test-wide settings: fast XLA compilation, strict rank promotion, a deterministic hypothesis
 profile."""
+
 import os
 
 # The suite's time is mostly XLA:CPU compiling small programs; with the backend's optimisation
@@ -14,5 +15,6 @@ import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 hypothesis.settings.register_profile(
-    "ci", max_examples=30, deadline=None, derandomize=True, print_blob=True)
+  "ci", max_examples=30, deadline=None, derandomize=True, print_blob=True
+)
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -1,16 +1,16 @@
 """Image preprocessing, the digits set, image folders, the row schedule, and one-line errors."""
+
 import warnings
 
 import hypothesis
-from hypothesis import strategies as st
 import numpy as np
-from PIL import Image
 import pytest
+from hypothesis import strategies as st
+from PIL import Image
 
-from wgan_jax.errors import InputError
 from wgan_jax import data
-from wgan_jax.data import images
-from wgan_jax.data import indexing
+from wgan_jax.data import images, indexing
+from wgan_jax.errors import InputError
 
 
 def _pixels(rng, height, width, channels=3):
@@ -28,12 +28,14 @@ def test_landscape_and_portrait_preprocessing_match_pil_by_hand():
   rng = np.random.default_rng(0)
   landscape = Image.fromarray(_pixels(rng, 40, 97))  # 64 * 97 / 40 = 155.2 -> 155 wide
   expected = _by_hand(landscape, (155, 64), (46, 0, 110, 64))  # round(91 / 2) = 46
-  np.testing.assert_array_equal(images.to_model_input(landscape, image_size=64, channels=3),
-                                expected)
+  np.testing.assert_array_equal(
+    images.to_model_input(landscape, image_size=64, channels=3), expected
+  )
   portrait = Image.fromarray(_pixels(rng, 300, 128))  # shrink: 32 wide, 32 * 300 / 128 = 75 high
   expected = _by_hand(portrait, (32, 75), (0, 22, 32, 54))  # round(43 / 2) = 22
-  np.testing.assert_array_equal(images.to_model_input(portrait, image_size=32, channels=3),
-                                expected)
+  np.testing.assert_array_equal(
+    images.to_model_input(portrait, image_size=32, channels=3), expected
+  )
 
 
 def test_channel_conversion():
@@ -49,24 +51,31 @@ def test_channel_conversion():
   np.testing.assert_array_equal(one[..., 0], np.asarray(rgba.convert("L"), np.float32) / 127.5 - 1)
 
 
-@hypothesis.given(num_rows=st.integers(1, 50), local=st.integers(1, 8),
-                  process_count=st.sampled_from([1, 2, 4]), index=st.integers(0, 30),
-                  seed=st.integers(0, 3))
-def test_rows_split_the_global_batch_and_each_epoch_is_a_permutation(num_rows, local, process_count,
-                                                                      index, seed):
+@hypothesis.given(
+  num_rows=st.integers(1, 50),
+  local=st.integers(1, 8),
+  process_count=st.sampled_from([1, 2, 4]),
+  index=st.integers(0, 30),
+  seed=st.integers(0, 3),
+)
+def test_rows_split_the_global_batch_and_each_epoch_is_a_permutation(
+  num_rows, local, process_count, index, seed
+):
   batch_size = local * process_count
-  rows = lambda i, p=0, c=1: indexing.batch_rows(i, num_rows=num_rows, batch_size=batch_size,
-                                                 seed=seed, process_index=p, process_count=c)
+  rows = lambda i, p=0, c=1: indexing.batch_rows(
+    i, num_rows=num_rows, batch_size=batch_size, seed=seed, process_index=p, process_count=c
+  )
   parts = [rows(index, p, process_count) for p in range(process_count)]
   np.testing.assert_array_equal(np.concatenate(parts), rows(index))
   stream = np.concatenate([rows(i) for i in range(-(-2 * num_rows // batch_size))])
   assert sorted(stream[:num_rows]) == list(range(num_rows))
-  assert sorted(stream[num_rows:2 * num_rows]) == list(range(num_rows))
+  assert sorted(stream[num_rows : 2 * num_rows]) == list(range(num_rows))
 
 
 def test_epochs_are_shuffled_differently():
-  rows = lambda i, seed: indexing.batch_rows(i, num_rows=100, batch_size=100, seed=seed,
-                                             process_index=0, process_count=1)
+  rows = lambda i, seed: indexing.batch_rows(
+    i, num_rows=100, batch_size=100, seed=seed, process_index=0, process_count=1
+  )
   assert not np.array_equal(rows(0, 0), rows(1, 0))
   assert not np.array_equal(rows(0, 0), rows(0, 1))
 
@@ -74,8 +83,15 @@ def test_epochs_are_shuffled_differently():
 def _check_source(name, element_shape, **kwargs):
   """Shape, dtype, range, determinism, seeds, and the per-process split of a finite source."""
   make = lambda seed=0, p=0, c=1: data.make_source(
-      name, image_size=element_shape[0], channels=element_shape[2], batch_size=8, seed=seed,
-      process_index=p, process_count=c, **kwargs)
+    name,
+    image_size=element_shape[0],
+    channels=element_shape[2],
+    batch_size=8,
+    seed=seed,
+    process_index=p,
+    process_count=c,
+    **kwargs,
+  )
   source = make()
   batch = source.batch(3)
   assert source.element_shape == element_shape
@@ -94,8 +110,10 @@ def test_digits(image_size, channels):
   assert source.num_rows == 1797
   batch = source.batch(0)
   from sklearn import datasets  # pylint: disable=g-import-not-at-top
-  row = indexing.batch_rows(0, num_rows=1797, batch_size=8, seed=0, process_index=0,
-                            process_count=1)[0]
+
+  row = indexing.batch_rows(
+    0, num_rows=1797, batch_size=8, seed=0, process_index=0, process_count=1
+  )[0]
   digit = Image.fromarray(datasets.load_digits().images[row].astype(np.float32), "F")
   expected = np.asarray(digit.resize((image_size,) * 2, Image.BILINEAR)) / 8 - 1  # 0..16 -> -1..1
   for c in range(channels):
@@ -118,7 +136,7 @@ def _folder(tmp_path):
   _write(tmp_path / "c.webp", _pixels(rng, 40, 40), lossless=True)
   (tmp_path / "corrupt.jpg").write_bytes(b"this is not a JPEG")
   truncated = (tmp_path / "a.jpg").read_bytes()
-  (tmp_path / "sub" / "truncated.jpg").write_bytes(truncated[:len(truncated) // 2])
+  (tmp_path / "sub" / "truncated.jpg").write_bytes(truncated[: len(truncated) // 2])
   (tmp_path / "notes.txt").write_text("ignored: not an image extension")
   return tmp_path
 
@@ -136,8 +154,9 @@ def test_folder_image_is_preprocessed_exactly(tmp_path):
   rng = np.random.default_rng(3)
   gray = _pixels(rng, 40, 97, channels=1)
   _write(tmp_path / "only.png", gray)
-  batch = data.make_source(f"folder:{tmp_path}", image_size=64, channels=3, batch_size=2,
-                           seed=0).batch(0)
+  batch = data.make_source(
+    f"folder:{tmp_path}", image_size=64, channels=3, batch_size=2, seed=0
+  ).batch(0)
   expected = _by_hand(Image.fromarray(gray), (155, 64), (46, 0, 110, 64))
   for image in batch:  # one file: both rows are it
     for c in range(3):
@@ -149,7 +168,9 @@ def _bad_folder(tmp_path):
   return f"folder:{tmp_path}"
 
 
-@pytest.mark.parametrize("name, kwargs, words", [
+@pytest.mark.parametrize(
+  "name, kwargs, words",
+  [
     ("no_such_set", {}, ["unknown dataset 'no_such_set'", "digits", "ring8", "folder:PATH"]),
     ("lsun/garage", {}, ["unknown LSUN category", "bedroom"]),
     ("lsun", {}, ["unknown LSUN category", "lsun/ followed by one of bedroom"]),
@@ -162,11 +183,27 @@ def _bad_folder(tmp_path):
     ("folder:/no/such/dir", {}, ["does not exist", "folder:PATH"]),
     ("EMPTY", {}, ["holds no", "subfolders are searched"]),
     ("BAD", {}, ["none of the 1 image files", "decodes"]),
-    ("mnist", {}, ["'mnist' is not prepared", "tfds build mnist --file_format=array_record",
-                   "nothing is downloaded at run time"]),
-    ("lsun/bedroom", {}, ["'lsun/bedroom' is not prepared", "bedroom_train_lmdb.zip",
-                          "python -m wgan_jax.data.prepare_lsun", "nothing is downloaded"]),
-])
+    (
+      "mnist",
+      {},
+      [
+        "'mnist' is not prepared",
+        "tfds build mnist --file_format=array_record",
+        "nothing is downloaded at run time",
+      ],
+    ),
+    (
+      "lsun/bedroom",
+      {},
+      [
+        "'lsun/bedroom' is not prepared",
+        "bedroom_train_lmdb.zip",
+        "python -m wgan_jax.data.prepare_lsun",
+        "nothing is downloaded",
+      ],
+    ),
+  ],
+)
 def test_bad_input_is_one_line_naming_the_fix(tmp_path, name, kwargs, words):
   if name == "EMPTY":
     (tmp_path / "empty").mkdir()

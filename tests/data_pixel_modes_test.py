@@ -1,42 +1,41 @@
 """Pixel values for every image mode Pillow opens: black -1, mid-grey 0, white +1, or refused."""
+
 import io
 import struct
 import zlib
 
 import numpy as np
-from PIL import Image
 import pytest
+from PIL import Image
 
 from wgan_jax import data
-from wgan_jax.data import folder
-from wgan_jax.data import images
-from wgan_jax.data import tfds_source
+from wgan_jax.data import folder, images, tfds_source
 
 MID_TOL = 1 / 255 + 1e-6  # 8-bit mid-grey 128 is 0.5 / 127.5 = 1/255 above 0
 _GREY_PALETTE = [v for i in range(256) for v in (i, i, i)]
 
 # mode -> (black, mid-grey or None, white), each a pixel value of that mode.
 MODES = {
-    "1": (0, None, 1),
-    "L": (0, 128, 255),
-    "P": (0, 128, 255),  # with the grey palette: index i is (i, i, i)
-    "PA": ((0, 255), (128, 255), (255, 255)),
-    "LA": ((0, 255), (128, 255), (255, 255)),
-    "La": ((0, 255), (128, 255), (255, 255)),
-    "RGB": ((0,) * 3, (128,) * 3, (255,) * 3),
-    "RGBA": ((0, 0, 0, 255), (128, 128, 128, 255), (255,) * 4),
-    "RGBa": ((0, 0, 0, 255), (128, 128, 128, 255), (255,) * 4),
-    "RGBX": ((0, 0, 0, 255), (128, 128, 128, 255), (255,) * 4),
-    "CMYK": ((0, 0, 0, 255), (0, 0, 0, 128), (0, 0, 0, 0)),
-    "YCbCr": ((0, 128, 128), (128, 128, 128), (255, 128, 128)),
-    "HSV": ((0, 0, 0), (0, 0, 128), (0, 0, 255)),
-    "LAB": ((0, 128, 128), None, (255, 128, 128)),  # mid-grey: test_lab_follows_the_cie_formula
-    "I;16": (0, 32768, 65535),
-    "I;16B": (0, 32768, 65535),
-    "I;16L": (0, 32768, 65535),
-    "I;16N": (0, 32768, 65535),
-    "I": (0, 32768, 65535),
-    "F": (0.0, 0.5, 1.0),
+  "1": (0, None, 1),
+  "L": (0, 128, 255),
+  "P": (0, 128, 255),  # with the grey palette: index i is (i, i, i)
+  "PA": ((0, 255), (128, 255), (255, 255)),
+  "LA": ((0, 255), (128, 255), (255, 255)),
+  "La": ((0, 255), (128, 255), (255, 255)),
+  "RGB": ((0,) * 3, (128,) * 3, (255,) * 3),
+  "RGBA": ((0, 0, 0, 255), (128, 128, 128, 255), (255,) * 4),
+  "RGBa": ((0, 0, 0, 255), (128, 128, 128, 255), (255,) * 4),
+  "RGBX": ((0, 0, 0, 255), (128, 128, 128, 255), (255,) * 4),
+  "CMYK": ((0, 0, 0, 255), (0, 0, 0, 128), (0, 0, 0, 0)),
+  "YCbCr": ((0, 128, 128), (128, 128, 128), (255, 128, 128)),
+  "HSV": ((0, 0, 0), (0, 0, 128), (0, 0, 255)),
+  "LAB": ((0, 128, 128), None, (255, 128, 128)),  # mid-grey: test_lab_follows_the_cie_formula
+  "I;16": (0, 32768, 65535),
+  "I;16B": (0, 32768, 65535),
+  "I;16L": (0, 32768, 65535),
+  "I;16N": (0, 32768, 65535),
+  "I": (0, 32768, 65535),
+  "F": (0.0, 0.5, 1.0),
 }
 
 
@@ -49,8 +48,9 @@ def _flat(mode, value, size=(20, 12)):
 
 def test_every_mode_pillow_knows_has_a_decided_range():
   assert set(Image.MODES) <= set(MODES), (
-      f"Pillow has new modes {set(Image.MODES) - set(MODES)}: decide their range in "
-      "images.model_pixels (scale or refuse) and add them here")
+    f"Pillow has new modes {set(Image.MODES) - set(MODES)}: decide their range in "
+    "images.model_pixels (scale or refuse) and add them here"
+  )
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -71,8 +71,7 @@ def test_lab_follows_the_cie_formula():
     l_star = lightness_byte / 2.55
     luminance = ((l_star + 16) / 116) ** 3 if l_star > 8 else l_star / 903.3
     srgb = 1.055 * luminance ** (1 / 2.4) - 0.055  # luminance > 0.0031308 for these
-    out = images.to_model_input(_flat("LAB", (lightness_byte, 128, 128)), image_size=16,
-                                channels=3)
+    out = images.to_model_input(_flat("LAB", (lightness_byte, 128, 128)), image_size=16, channels=3)
     np.testing.assert_allclose(out, 2 * srgb - 1, atol=2 / 255, rtol=0)
 
 
@@ -101,8 +100,12 @@ def _png(pixels, color_type):
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
   header = struct.pack(">IIBBBBB", pixels.shape[1], pixels.shape[0], 16, color_type, 0, 0, 0)
-  return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-          + chunk(b"IEND", b""))
+  return (
+    b"\x89PNG\r\n\x1a\n"
+    + chunk(b"IHDR", header)
+    + chunk(b"IDAT", zlib.compress(rows))
+    + chunk(b"IEND", b"")
+  )
 
 
 def _saved(array, fmt):
@@ -113,11 +116,15 @@ def _saved(array, fmt):
 
 def _pnm(magic, maxval, samples):
   dtype = ">u2" if maxval > 255 else "u1"
-  return f"{magic} 8 8 {maxval}\n".encode() + np.full((8, 8, samples), (maxval + 1) // 2,
-                                                       dtype).tobytes()
+  return (
+    f"{magic} 8 8 {maxval}\n".encode()
+    + np.full((8, 8, samples), (maxval + 1) // 2, dtype).tobytes()
+  )
 
 
-@pytest.mark.parametrize("label, encoded", [
+@pytest.mark.parametrize(
+  "label, encoded",
+  [
     ("16-bit grey PNG", _saved(np.full((8, 8), 32768, np.uint16), "PNG")),
     ("16-bit grey TIFF", _saved(np.full((8, 8), 32768, np.uint16), "TIFF")),
     ("16-bit RGB PNG", _png(np.full((8, 8, 3), 32768), 2)),
@@ -127,7 +134,8 @@ def _pnm(magic, maxval, samples):
     ("10-bit PGM", _pnm("P5", 1023, 1)),
     ("16-bit PPM", _pnm("P6", 65535, 3)),
     ("float TIFF", _saved(np.full((8, 8), 0.5, np.float32), "TIFF")),
-])
+  ],
+)
 @pytest.mark.parametrize("channels", [1, 3])
 def test_mid_grey_files_of_high_bit_depth_read_as_zero(label, encoded, channels):
   with Image.open(io.BytesIO(encoded)) as image:
@@ -140,13 +148,16 @@ def test_folder_of_sixteen_bit_pngs_reads_mid_grey_as_zero(tmp_path):
   for i in range(4):
     Image.fromarray(np.full((32, 32), 32768, np.uint16)).save(tmp_path / f"{i}.png")
   for channels in (1, 3):
-    batch = data.make_source(f"folder:{tmp_path}", image_size=32, channels=channels,
-                             batch_size=4, seed=0).batch(0)
+    batch = data.make_source(
+      f"folder:{tmp_path}", image_size=32, channels=channels, batch_size=4, seed=0
+    ).batch(0)
     assert batch.shape == (4, 32, 32, channels)
     np.testing.assert_allclose(batch, 0, atol=1e-4)
 
 
-@pytest.mark.parametrize("pixels, channels, expected", [
+@pytest.mark.parametrize(
+  "pixels, channels, expected",
+  [
     (np.full((8, 8, 3), 32768, np.uint16), 3, 0),
     (np.full((8, 8, 1), 32768, np.uint16), 3, 0),
     (np.full((8, 8), 65535, np.uint16), 1, 1),
@@ -157,7 +168,8 @@ def test_folder_of_sixteen_bit_pngs_reads_mid_grey_as_zero(tmp_path):
     (np.full((8, 8, 4), 255, np.uint8), 3, 1),
     (np.dstack([np.full((8, 8, 3), 32768, np.uint16), np.zeros((8, 8), np.uint16)]), 3, 0),
     (np.dstack([np.full((8, 8), 65535, np.uint16), np.zeros((8, 8), np.uint16)]), 1, 1),
-])
+  ],
+)
 def test_tfds_arrays_scale_by_their_dtype(pixels, channels, expected):
   load_rows = tfds_source.loader([{"image": pixels}], image_size=16, channels=channels)
   np.testing.assert_allclose(load_rows(np.array([0, 0])), expected, atol=1e-4)  # 32768: 1.5e-5
@@ -165,13 +177,16 @@ def test_tfds_arrays_scale_by_their_dtype(pixels, channels, expected):
 
 def test_tfds_uint8_arrays_read_exactly_as_before():
   rng = np.random.default_rng(1)
-  for pixels in (rng.integers(0, 256, (30, 50, 3), np.uint8),
-                 rng.integers(0, 256, (30, 50, 1), np.uint8)):
+  for pixels in (
+    rng.integers(0, 256, (30, 50, 3), np.uint8),
+    rng.integers(0, 256, (30, 50, 1), np.uint8),
+  ):
     squeezed = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
     for channels in (1, 3):
       np.testing.assert_array_equal(
-          images.to_model_input(pixels, image_size=16, channels=channels),
-          images.to_model_input(Image.fromarray(squeezed), image_size=16, channels=channels))
+        images.to_model_input(pixels, image_size=16, channels=channels),
+        images.to_model_input(Image.fromarray(squeezed), image_size=16, channels=channels),
+      )
 
 
 def test_lsun_builder_conversion_scales_sixteen_bit_too():
@@ -205,7 +220,9 @@ def test_folder_scan_refuses_a_mode_before_training(tmp_path, monkeypatch):
   _one_line(error, "b.tif", "mode I", "I;32S")
 
 
-@pytest.mark.parametrize("image, words", [
+@pytest.mark.parametrize(
+  "image, words",
+  [
     (Image.new("F", (8, 8), 1.5), ["mode F", "[1.5, 1.5]", "[0, 1]"]),
     (Image.new("F", (8, 8), float("nan")), ["mode F", "not finite"]),
     (Image.new("I", (8, 8), 70000), ["mode I", "70000", "0..65535"]),
@@ -214,7 +231,8 @@ def test_folder_scan_refuses_a_mode_before_training(tmp_path, monkeypatch):
     (np.full((8, 8, 3), 2.0, np.float32), ["float32", "[0, 1]"]),
     (np.zeros((8, 8, 5), np.uint16), ["shape (8, 8, 5)"]),
     (np.zeros((8, 8, 5), np.uint8), ["shape (8, 8, 5)"]),
-])
+  ],
+)
 def test_values_outside_the_range_rule_are_refused(image, words):
   with pytest.raises(data.DataError) as error:
     images.to_model_input(image, image_size=16, channels=3, name="x.img")

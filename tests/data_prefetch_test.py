@@ -1,4 +1,5 @@
 """prefetch_batches: the same arrays as source.batch, read ahead by a bounded amount, clean stop."""
+
 import itertools
 import threading
 import time
@@ -11,6 +12,7 @@ from wgan_jax import data
 
 class _CountingSource:
   """batch(i) = i everywhere, recording the calls."""
+
   element_shape = (3,)
 
   def __init__(self, fail_at=None):

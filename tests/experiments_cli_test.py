@@ -1,5 +1,6 @@
 """Entry points on bad input (one line on stderr, the documented exit code), divergence, the
 negative-estimate warning and the printed summary."""
+
 import json
 import os
 import subprocess
@@ -25,19 +26,30 @@ def _error_line(err: str, after_progress_bar: bool = False) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("args, expected", [
-    (["--workdir", "W", "--config.n_critc=5"], "unknown config field 'n_critc' (did you mean "
-                                               "'n_critic'?); the fields are: batch_size,"),
+@pytest.mark.parametrize(
+  "args, expected",
+  [
+    (
+      ["--workdir", "W", "--config.n_critc=5"],
+      "unknown config field 'n_critc' (did you mean 'n_critic'?); the fields are: batch_size,",
+    ),
     ([], "--workdir is required"),
     (["--workdir", "W", "extra"], "unexpected arguments ['extra']"),
     (["--workdir", "W", "--config.n_critic=five"], "flag --config.n_critic=five: invalid"),
     (["--workdir", "FILE/sub"], "workdir 'FILE/sub' is not writable"),
-])
+  ],
+)
 def test_bad_command_lines_fail_with_one_line_and_exit_2(args, expected, tmp_path):
   (tmp_path / "FILE").write_text("a file, not a folder")
-  done = subprocess.run([sys.executable, "-m", "experiments.digits_wgan", *args], cwd=tmp_path,
-                        env=dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=ROOT),
-                        capture_output=True, text=True, timeout=600, check=False)
+  done = subprocess.run(
+    [sys.executable, "-m", "experiments.digits_wgan", *args],
+    cwd=tmp_path,
+    env=dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=ROOT),
+    capture_output=True,
+    text=True,
+    timeout=600,
+    check=False,
+  )
   assert done.returncode == cli.EXIT_BAD_INPUT
   assert expected in _error_line(done.stderr)
   assert not (tmp_path / "W").exists()  # refused before anything was written
@@ -50,13 +62,16 @@ def _run(capsys, workdir, **overrides) -> tuple[int, str]:
   return code, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("overrides, expected", [
+@pytest.mark.parametrize(
+  "overrides, expected",
+  [
     (dict(dataset="folder:/no/such/folder"), "image folder '/no/such/folder' does not exist"),
     (dict(dataset="lsun/kitchens"), "unknown LSUN category"),
     (dict(generator="resnet"), "--config.generator=resnet is not one of"),
     (dict(image_size=24), "--config.image_size=24 is not a multiple of 16"),
     (dict(n_critic=0), "--config.n_critic=0 must be an integer >= 1"),
-])
+  ],
+)
 def test_data_and_recipe_errors_are_one_line_exit_2(overrides, expected, capsys, tmp_path):
   code, err = _run(capsys, tmp_path, **overrides)
   assert code == cli.EXIT_BAD_INPUT and expected in _error_line(err)
@@ -87,24 +102,31 @@ def test_a_config_of_another_architecture_without_a_checkpoint_is_no_conflict(ca
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("first_bad_step, where", [
-    (3, "step 2 in {workdir}/checkpoints"), (1, "none yet")])
+@pytest.mark.parametrize(
+  "first_bad_step, where", [(3, "step 2 in {workdir}/checkpoints"), (1, "none yet")]
+)
 def test_a_non_finite_loss_stops_with_the_step_and_last_good_checkpoint(
-    first_bad_step, where, capsys, tmp_path, monkeypatch):
+  first_bad_step, where, capsys, tmp_path, monkeypatch
+):
   def diverging_train_step(state, real, key, *, loss):
     del real, key, loss
     generator = state.generator.replace(step=state.generator.step + 1)
     w = jnp.where(generator.step >= first_bad_step, jnp.nan, 0.5)
-    return state.replace(generator=generator), {"wasserstein_estimate": w, "critic_loss": -w,
-                                                "generator_loss": w}
+    return state.replace(generator=generator), {
+      "wasserstein_estimate": w,
+      "critic_loss": -w,
+      "generator_loss": w,
+    }
 
   monkeypatch.setattr(steps, "train_step", diverging_train_step)
   code, err = _run(capsys, tmp_path, checkpoint_every=1, sample_every=100)
   assert code == cli.EXIT_DIVERGED == 1
   line = _error_line(err, after_progress_bar=True)
-  assert ("training diverged: non-finite critic_loss, generator_loss, wasserstein_estimate at "
-          f"generator step {first_bad_step}; last good checkpoint: "
-          f"{where.format(workdir=tmp_path)} (lower") in line
+  assert (
+    "training diverged: non-finite critic_loss, generator_loss, wasserstein_estimate at "
+    f"generator step {first_bad_step}; last good checkpoint: "
+    f"{where.format(workdir=tmp_path)} (lower"
+  ) in line
   finished = [str(s) for s in range(1, first_bad_step)]
   assert sorted(os.listdir(tmp_path / "checkpoints")) == finished  # none left in flight
 
@@ -116,17 +138,19 @@ def test_negative_estimate_warns_once_after_patience(tmp_path):
   warnings += [log.observe(5 + s, {"wasserstein_estimate": -0.01}, log=False) for s in range(n - 1)]
   assert warnings == [None] * (n + 4)  # one short of the patience
   log.observe(n + 4, {"wasserstein_estimate": 0.01}, log=False)  # a positive step resets the run
-  warnings = [log.observe(n + 5 + s, {"wasserstein_estimate": -0.01}, log=False)
-              for s in range(2 * n)]
-  assert warnings[:n - 1] == [None] * (n - 1) and warnings[n] is None
+  warnings = [
+    log.observe(n + 5 + s, {"wasserstein_estimate": -0.01}, log=False) for s in range(2 * n)
+  ]
+  assert warnings[: n - 1] == [None] * (n - 1) and warnings[n] is None
   assert "negative for 200 steps" in warnings[n - 1] and "sign convention" in warnings[n - 1]
   assert warnings[n:] == [None] * n  # once per run
 
 
 def test_summary_says_where_things_are():
   config = ml_collections.ConfigDict(dict(num_steps=100, sample_every=50))
-  summary = dict(workdir="/w", step=40, wasserstein_estimate=1.5e-5, seconds=12.0,
-                 stopped_by="SIGTERM")
+  summary = dict(
+    workdir="/w", step=40, wasserstein_estimate=1.5e-5, seconds=12.0, stopped_by="SIGTERM"
+  )
   text = cli.summary_text(summary, config, seconds=20.0)
   assert "stopped by SIGTERM at generator step 40 of 100" in text
   assert "checkpoint saved in /w/checkpoints/40" in text

@@ -1,6 +1,7 @@
 """What a user meets when things go wrong, reproduced through the entry points: refusals before
 anything is written, divergence caught before a save, a torn run log, and bugs that keep their
 traceback (issue: every failure ends in one line, a resumable workdir, and nothing lost)."""
+
 import json
 import os
 import subprocess
@@ -27,22 +28,26 @@ def _last_line(err: str) -> str:
 
 @pytest.mark.slow
 def test_wgan_gp_with_a_batch_norm_critic_is_refused_before_writing_then_the_fix_trains(
-    capsys, tmp_path):
+  capsys, tmp_path
+):
   workdir = tmp_path / "w"
   code, err = _run(capsys, workdir, digits.get_config("wgan_gp", smoke=True), critic="dcgan")
   assert code == cli.EXIT_BAD_INPUT
   assert "use --config.critic=dcgan_layernorm" in _last_line(err)
   assert "DCGANCritic" not in err and not workdir.exists()
-  code, err = _run(capsys, workdir, digits.get_config("wgan_gp", smoke=True),
-                   critic="dcgan_layernorm")
+  code, err = _run(
+    capsys, workdir, digits.get_config("wgan_gp", smoke=True), critic="dcgan_layernorm"
+  )
   assert code == 0, err
 
 
 def test_a_negative_learning_rate_is_refused_before_writing(capsys, tmp_path):
   code, err = _run(capsys, tmp_path / "w", lr_d=-2e-4)
   assert code == cli.EXIT_BAD_INPUT
-  assert _last_line(err) == ("error: --config.lr_d=-0.0002 must be a finite learning rate > 0 "
-                             "(the paper's is 5e-5); a negative one trains backwards.")
+  assert _last_line(err) == (
+    "error: --config.lr_d=-0.0002 must be a finite learning rate > 0 "
+    "(the paper's is 5e-5); a negative one trains backwards."
+  )
   assert not (tmp_path / "w").exists()
 
 
@@ -52,9 +57,11 @@ def test_an_exploding_generator_is_never_saved_nor_reported_done(capsys, tmp_pat
   non-finite after step 1, although that step's losses (computed before the update) are finite."""
   code, err = _run(capsys, tmp_path, lr_g=1e39, num_steps=2, checkpoint_every=1)
   assert code == cli.EXIT_DIVERGED
-  assert _last_line(err) == ("error: training diverged: non-finite generator parameters at "
-                             "generator step 1; last good checkpoint: none yet (lower the "
-                             "learning rate?).")
+  assert _last_line(err) == (
+    "error: training diverged: non-finite generator parameters at "
+    "generator step 1; last good checkpoint: none yet (lower the "
+    "learning rate?)."
+  )
   assert not [n for n in os.listdir(tmp_path / "checkpoints") if n.isdigit()]
   with pytest.raises(CheckpointError, match="holds no checkpoint"):
     generate.restore(str(tmp_path))
@@ -95,8 +102,9 @@ def test_a_bug_keeps_its_traceback_and_a_distinct_exit_code(capsys, tmp_path, mo
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("get_config", [digits.get_config, mixture.get_config],
-                         ids=["digits", "mixture"])
+@pytest.mark.parametrize(
+  "get_config", [digits.get_config, mixture.get_config], ids=["digits", "mixture"]
+)
 @pytest.mark.parametrize("loss", ["wgan_gp", "gan", "began"])
 def test_each_method_trains_from_its_one_flag_config(get_config, loss, capsys, tmp_path):
   code, err = _run(capsys, tmp_path, get_config(loss, smoke=True), num_steps=2)
@@ -115,9 +123,14 @@ def _command(workdir, *args, timeout=900):
   smoke, default = digits.get_config(smoke=True), digits.get_config()
   flags = [f"--config.{k}={v}" for k, v in smoke.items() if v != default[k]]
   done = subprocess.run(
-      [sys.executable, "-m", "experiments.digits_wgan", "--workdir", str(workdir), *flags, *args],
-      cwd=ROOT, env=dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=ROOT), capture_output=True,
-      text=True, timeout=timeout, check=False)
+    [sys.executable, "-m", "experiments.digits_wgan", "--workdir", str(workdir), *flags, *args],
+    cwd=ROOT,
+    env=dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=ROOT),
+    capture_output=True,
+    text=True,
+    timeout=timeout,
+    check=False,
+  )
   return done.returncode, done.stdout, done.stderr
 
 
@@ -136,19 +149,30 @@ def test_damaged_checkpoints_are_skipped_with_one_line_each_and_the_run_resumes(
   code, out, err = _command(tmp_path, "--config.num_steps=6", "--config.checkpoint_every=2")
   assert code == 0, err
   lines = _error_lines(err)
-  assert len(lines) == 2 and all(line.startswith("warning: checkpoint step ") for line in lines), err
+  assert len(lines) == 2 and all(line.startswith("warning: checkpoint step ") for line in lines), (
+    err
+  )
   assert "step 66 does not restore" in lines[0] and "step 4 does not restore" in lines[1]
   assert "resuming from step 2" in out and "Traceback" not in err
-  assert sorted(os.listdir(tmp_path / "checkpoints")) == ["2", "4", "4.unrestorable", "6",
-                                                          "66.unrestorable"]
+  assert sorted(os.listdir(tmp_path / "checkpoints")) == [
+    "2",
+    "4",
+    "4.unrestorable",
+    "6",
+    "66.unrestorable",
+  ]
 
 
 @pytest.mark.slow
 def test_a_full_disk_is_one_line_exit_4_and_a_rerun_after_freeing_space_resumes(tmp_path):
   disk = tmp_path / "disk"
   disk.mkdir()
-  mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
-                           capture_output=True, text=True, check=False)
+  mounted = subprocess.run(
+    ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
+    capture_output=True,
+    text=True,
+    check=False,
+  )
   if mounted.returncode:
     pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip()}); CI runs as root")
   try:

@@ -1,5 +1,6 @@
 """Real `python -m experiments.*` processes: SIGTERM saves and resumes, kill -9 never leaves an
 unrestorable checkpoint, and `experiments.generate` samples the result."""
+
 import json
 import os
 import random
@@ -32,15 +33,24 @@ def config_args(get_config, **overrides) -> list[str]:
 @pytest.fixture(name="env", scope="module")
 def _env(tmp_path_factory):
   """CPU JAX, and a compilation cache shared by this module's processes (reruns skip XLA)."""
-  return dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=ROOT,
-              JAX_COMPILATION_CACHE_DIR=str(tmp_path_factory.mktemp("jax_cache")),
-              JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")
+  return dict(
+    os.environ,
+    JAX_PLATFORMS="cpu",
+    PYTHONPATH=ROOT,
+    JAX_COMPILATION_CACHE_DIR=str(tmp_path_factory.mktemp("jax_cache")),
+    JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+  )
 
 
 def start(module, workdir, args, env):
-  return subprocess.Popen([sys.executable, "-m", module, "--workdir", str(workdir), *args],
-                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True)
+  return subprocess.Popen(
+    [sys.executable, "-m", module, "--workdir", str(workdir), *args],
+    cwd=ROOT,
+    env=env,
+    stdout=subprocess.PIPE,
+    stderr=subprocess.PIPE,
+    text=True,
+  )
 
 
 def wait_for(predicate, process, timeout=600.0):
@@ -66,17 +76,30 @@ def logged_steps(workdir) -> list[int]:
 def _sigterm_run(tmp_path_factory, env):
   """A digits smoke run stopped by SIGTERM after its first steps, then rerun to 2 steps more."""
   workdir = tmp_path_factory.mktemp("sigterm")
-  process = start("experiments.digits_wgan", workdir, config_args(digits.get_config, **FOREVER),
-                  env)
+  process = start(
+    "experiments.digits_wgan", workdir, config_args(digits.get_config, **FOREVER), env
+  )
   wait_for(lambda: len(logged_steps(workdir)) >= 2, process)
   process.send_signal(signal.SIGTERM)
   stopped = process.communicate(timeout=600)
   rc = process.returncode
   step = max(logged_steps(workdir))
   rerun = subprocess.run(
-      [sys.executable, "-m", "experiments.digits_wgan", "--workdir", str(workdir),
-       *config_args(digits.get_config, num_steps=step + 2)],
-      cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    [
+      sys.executable,
+      "-m",
+      "experiments.digits_wgan",
+      "--workdir",
+      str(workdir),
+      *config_args(digits.get_config, num_steps=step + 2),
+    ],
+    cwd=ROOT,
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=900,
+    check=False,
+  )
   return workdir, rc, stopped, step, rerun
 
 
@@ -95,12 +118,30 @@ def test_sigterm_saves_a_checkpoint_exits_143_and_a_rerun_resumes(sigterm_run):
 
 def test_generate_writes_a_grid_and_single_images(sigterm_run, env, tmp_path):
   workdir, *_, step, _ = sigterm_run
-  done = subprocess.run([sys.executable, "-m", "experiments.generate", "--workdir", str(workdir),
-                         "--num", "5", "--grid", "--out", str(tmp_path)],
-                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+  done = subprocess.run(
+    [
+      sys.executable,
+      "-m",
+      "experiments.generate",
+      "--workdir",
+      str(workdir),
+      "--num",
+      "5",
+      "--grid",
+      "--out",
+      str(tmp_path),
+    ],
+    cwd=ROOT,
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=900,
+    check=False,
+  )
   assert done.returncode == 0, done.stderr[-3000:]
-  assert sorted(os.listdir(tmp_path)) == [f"grid_step_{step + 2:06d}.{ext}"
-                                          for ext in ("npy", "png")]  # values beside the picture
+  assert sorted(os.listdir(tmp_path)) == [
+    f"grid_step_{step + 2:06d}.{ext}" for ext in ("npy", "png")
+  ]  # values beside the picture
   trained = generate.restore(str(workdir))
   assert trained.step == step + 2 and trained.config.width_g == 8
   samples = generate.sample(trained, 20, seed=3)  # more than one batch of 16
@@ -129,8 +170,10 @@ def test_kill_9_at_any_moment_leaves_restorable_checkpoints(tmp_path, env):
   last, killed_mid_save = 0, []
   for attempt in range(3):
     process = start("experiments.mixture_wgan", tmp_path, args, env)
-    started = lambda: os.path.isdir(checkpoints) and any(
-        n.isdigit() and int(n) > last for n in os.listdir(checkpoints))
+    started = lambda: (
+      os.path.isdir(checkpoints)
+      and any(n.isdigit() and int(n) > last for n in os.listdir(checkpoints))
+    )
     wait_for(started, process)
     if attempt == 1:
       time.sleep(rng.uniform(0.0, 0.5))

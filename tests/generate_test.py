@@ -1,5 +1,6 @@
 """Latent walks: the path math (endpoints, midpoint, great circle), the walk through a saved
 generator, and `experiments.generate --interpolate`."""
+
 import json
 import os
 import subprocess
@@ -20,8 +21,11 @@ from wgan_jax.errors import ConfigError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-_vectors = hnp.arrays(np.float64, st.integers(2, 64).map(lambda z: (2, z)),
-                      elements=st.floats(-3, 3, allow_subnormal=False))
+_vectors = hnp.arrays(
+  np.float64,
+  st.integers(2, 64).map(lambda z: (2, z)),
+  elements=st.floats(-3, 3, allow_subnormal=False),
+)
 
 
 @hypothesis.given(_vectors, st.integers(2, 9), st.sampled_from(generate.PATHS))
@@ -62,8 +66,12 @@ def test_slerp_falls_back_to_the_line_for_parallel_ends_and_bad_input_is_refused
     generate.interpolate(z, z, 1)
   with pytest.raises(ValueError, match="unknown path 'circle'"):
     generate.interpolate(z, z, 3, "circle")
-  began = generate.Trained(config=None, step=0, state=None,
-                           recipe=types.SimpleNamespace(loss=objectives.make(name="began")))
+  began = generate.Trained(
+    config=None,
+    step=0,
+    state=None,
+    recipe=types.SimpleNamespace(loss=objectives.make(name="began")),
+  )
   with pytest.raises(ConfigError, match="this run's is 'uniform'.*use --path=linear"):
     generate.latent_walk(began, 2, 3, kind="slerp")
 
@@ -92,8 +100,7 @@ def test_a_walk_runs_each_row_from_one_prior_draw_to_the_next(tmp_path):
   ends = steps.sample_noise(jax.random.fold_in(ends_key, 0), config.batch_size, config.nz)[:6]
   g = trained.state.generator
   np.testing.assert_allclose(walk[:, 0], steps.apply_player(g, g.params, ends[0::2])[0], atol=1e-6)
-  np.testing.assert_allclose(walk[:, -1], steps.apply_player(g, g.params, ends[1::2])[0],
-                             atol=1e-6)
+  np.testing.assert_allclose(walk[:, -1], steps.apply_player(g, g.params, ends[1::2])[0], atol=1e-6)
   middle = steps.apply_player(g, g.params, (ends[0::2] + ends[1::2]) / 2)[0]
   np.testing.assert_allclose(walk[:, 2], middle, atol=1e-5)
   np.testing.assert_array_equal(generate.latent_walk(trained, 3, 5, seed=4), walk)
@@ -106,20 +113,33 @@ def test_generate_interpolate_writes_a_viewable_walk_and_its_values(tmp_path):
   workdir = _saved_run(tmp_path / "run", digits.get_config(smoke=True), (16, 16, 1))
   command = [sys.executable, "-m", "experiments.generate", "--workdir", workdir]
   env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=ROOT)
-  done = subprocess.run([*command, "--interpolate", "6", "--rows", "3", "--path", "slerp"],
-                        env=env, capture_output=True, text=True, timeout=300, check=False)
+  done = subprocess.run(
+    [*command, "--interpolate", "6", "--rows", "3", "--path", "slerp"],
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=300,
+    check=False,
+  )
   assert done.returncode == 0, done.stderr[-3000:]
   stem = os.path.join(workdir, "generated", "walk_slerp_step_000000")
-  assert done.stdout.strip() == ("3 slerp walks of 6 of generator step 0: "
-                                 f"{stem}.png, {stem}.npy")
+  assert done.stdout.strip() == (f"3 slerp walks of 6 of generator step 0: {stem}.png, {stem}.npy")
   walk = np.load(stem + ".npy")
   assert walk.shape == (3, 6, 16, 16, 1) and -1 <= walk.min() < walk.max() <= 1
   picture = np.asarray(Image.open(stem + ".png"))
   np.testing.assert_array_equal(  # one walk per row, upscaled to be seen
-      picture, pictures.image_grid(walk.reshape(18, 16, 16, 1), columns=6)[..., 0])
+    picture, pictures.image_grid(walk.reshape(18, 16, 16, 1), columns=6)[..., 0]
+  )
   assert picture.shape == (3 * (16 * 6 + 2) + 2, 6 * (16 * 6 + 2) + 2)  # 6 columns: 6x
-  bad = subprocess.run([*command, "--interpolate", "1"], env=env, capture_output=True, text=True,
-                       timeout=300, check=False)
+  bad = subprocess.run(
+    [*command, "--interpolate", "1"],
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=300,
+    check=False,
+  )
   assert bad.returncode == 2
-  assert bad.stderr.strip() == ("error: --interpolate 1: a walk needs at least 2 images per row "
-                                "(its ends)")
+  assert bad.stderr.strip() == (
+    "error: --interpolate 1: a walk needs at least 2 images per row (its ends)"
+  )

@@ -1,6 +1,7 @@
 """flax's layers and XLA:CPU's forms of them build the same networks: identical parameter trees,
 equal outputs, gradients and batch statistics; a checkpoint of one runs in the other. And the one
 place that chooses between them."""
+
 import functools
 
 import jax
@@ -15,28 +16,50 @@ FLAX, XLA_CPU = models.FLAX_LAYERS, kernels.XLA_CPU_LAYERS
 
 _NOISE, _IMAGES_16, _IMAGES_48 = (5, 8), (5, 16, 16, 3), (5, 48, 48, 3)
 _NETS = {  # name: (the network for a layer set, input shape)
-    "generator": (lambda l: models.DCGANGenerator(image_size=16, width=4, nz=8, layers=l), _NOISE),
-    "generator_nobn": (lambda l: models.DCGANGenerator(image_size=16, width=4, nz=8,
-                                                       batch_norm=False, layers=l), _NOISE),
-    "generator_constant": (lambda l: models.DCGANGenerator(
-        image_size=16, width=4, nz=8, constant_filters=True, batch_norm=False, layers=l), _NOISE),
-    "generator_48_extra": (lambda l: models.DCGANGenerator(image_size=48, width=4, nz=8,
-                                                           n_extra_layers=1, layers=l), _NOISE),
-    "critic": (lambda l: models.DCGANCritic(image_size=16, width=4, layers=l), _IMAGES_16),
-    "critic_nobn": (lambda l: models.DCGANCritic(image_size=16, width=4, norm="none", layers=l),
-                    _IMAGES_16),
-    "critic_layernorm": (lambda l: models.DCGANCritic(image_size=16, width=4, norm="layer",
-                                                      layers=l), _IMAGES_16),
-    "critic_48_extra": (lambda l: models.DCGANCritic(image_size=48, width=4, n_extra_layers=1,
-                                                     layers=l), _IMAGES_48),
-    "began_generator": (lambda l: began.BEGANGenerator(image_size=16, filters=4, nz=8, layers=l),
-                        _NOISE),
-    "began_discriminator": (lambda l: began.BEGANDiscriminator(image_size=16, filters=4,
-                                                               embedding=8, layers=l), _IMAGES_16),
-    "generator_bfloat16": (lambda l: models.DCGANGenerator(image_size=16, width=4, nz=8,
-                                                           dtype=jnp.bfloat16, layers=l), _NOISE),
-    "critic_bfloat16": (lambda l: models.DCGANCritic(image_size=16, width=4, dtype=jnp.bfloat16,
-                                                     layers=l), _IMAGES_16),
+  "generator": (lambda l: models.DCGANGenerator(image_size=16, width=4, nz=8, layers=l), _NOISE),
+  "generator_nobn": (
+    lambda l: models.DCGANGenerator(image_size=16, width=4, nz=8, batch_norm=False, layers=l),
+    _NOISE,
+  ),
+  "generator_constant": (
+    lambda l: models.DCGANGenerator(
+      image_size=16, width=4, nz=8, constant_filters=True, batch_norm=False, layers=l
+    ),
+    _NOISE,
+  ),
+  "generator_48_extra": (
+    lambda l: models.DCGANGenerator(image_size=48, width=4, nz=8, n_extra_layers=1, layers=l),
+    _NOISE,
+  ),
+  "critic": (lambda l: models.DCGANCritic(image_size=16, width=4, layers=l), _IMAGES_16),
+  "critic_nobn": (
+    lambda l: models.DCGANCritic(image_size=16, width=4, norm="none", layers=l),
+    _IMAGES_16,
+  ),
+  "critic_layernorm": (
+    lambda l: models.DCGANCritic(image_size=16, width=4, norm="layer", layers=l),
+    _IMAGES_16,
+  ),
+  "critic_48_extra": (
+    lambda l: models.DCGANCritic(image_size=48, width=4, n_extra_layers=1, layers=l),
+    _IMAGES_48,
+  ),
+  "began_generator": (
+    lambda l: began.BEGANGenerator(image_size=16, filters=4, nz=8, layers=l),
+    _NOISE,
+  ),
+  "began_discriminator": (
+    lambda l: began.BEGANDiscriminator(image_size=16, filters=4, embedding=8, layers=l),
+    _IMAGES_16,
+  ),
+  "generator_bfloat16": (
+    lambda l: models.DCGANGenerator(image_size=16, width=4, nz=8, dtype=jnp.bfloat16, layers=l),
+    _NOISE,
+  ),
+  "critic_bfloat16": (
+    lambda l: models.DCGANCritic(image_size=16, width=4, dtype=jnp.bfloat16, layers=l),
+    _IMAGES_16,
+  ),
 }
 
 
@@ -49,8 +72,9 @@ def _vjp(net, variables, x, cotangent):
     return y, updates.get("batch_stats", {})
 
   (y, new_stats), vjp = jax.vjp(run, variables["params"], x)
-  stats_cotangent = jax.tree.map(lambda s: jnp.linspace(-1.0, 1.0, s.size).reshape(s.shape),
-                                 new_stats)
+  stats_cotangent = jax.tree.map(
+    lambda s: jnp.linspace(-1.0, 1.0, s.size).reshape(s.shape), new_stats
+  )
   return y, new_stats, vjp((cotangent, stats_cotangent))
 
 
@@ -89,16 +113,18 @@ def test_each_form_runs_its_own_computation():
   make, shape = _NETS["generator"]
   z = jnp.ones(shape)
   variables = make(FLAX).init(jax.random.key(0), z)
-  jaxpr = lambda layers: str(jax.make_jaxpr(lambda v: make(layers).apply(
-      v, z, mutable=["batch_stats"]))(variables))
+  jaxpr = lambda layers: str(
+    jax.make_jaxpr(lambda v: make(layers).apply(v, z, mutable=["batch_stats"]))(variables)
+  )
   assert "custom_vjp_call" not in jaxpr(FLAX) and "dot_general" not in jaxpr(FLAX)
   assert "custom_vjp_call" in jaxpr(XLA_CPU) and "dot_general" in jaxpr(XLA_CPU)
 
 
 def _recipe(kernel_choice, loss="wgan"):
   config = base.get_config(loss)
-  config.update(image_size=16, channels=1, width_g=4, width_d=4, batch_size=4,
-                kernels=kernel_choice)
+  config.update(
+    image_size=16, channels=1, width_g=4, width_d=4, batch_size=4, kernels=kernel_choice
+  )
   return recipe.build(config, (16, 16, 1))
 
 
@@ -110,24 +136,30 @@ def test_a_checkpoint_of_one_form_restores_and_trains_in_the_other(tmp_path, los
   manager = checkpoint.make_manager(str(tmp_path), max_to_keep=1)
   checkpoint.save(manager, state)
   manager.wait_until_finished()
-  restored = checkpoint.restore_latest(manager, jax.eval_shape(restored_with.create_state,
-                                                               jax.random.key(0)))
+  restored = checkpoint.restore_latest(
+    manager, jax.eval_shape(restored_with.create_state, jax.random.key(0))
+  )
   manager.close()
   assert restored.generator.apply_fn == restored_with.generator.apply
   for got, want in zip(jax.tree.leaves(restored), jax.tree.leaves(state), strict=True):
     np.testing.assert_array_equal(got, want)
   real = jax.random.uniform(jax.random.key(1), (2, 4, 16, 16, 1), minval=-1.0, maxval=1.0)
   step = lambda r, s: jax.jit(functools.partial(steps.train_step, loss=r.loss))(
-      s, real, jax.random.key(2))
+    s, real, jax.random.key(2)
+  )
   after, metrics = step(restored_with, restored)
   after_ref, metrics_ref = step(trained_with, state)
-  jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=1e-4, atol=1e-6),
-               (after.generator.params, after.critic.params, metrics),
-               (after_ref.generator.params, after_ref.critic.params, metrics_ref))
+  jax.tree.map(
+    functools.partial(np.testing.assert_allclose, rtol=1e-4, atol=1e-6),
+    (after.generator.params, after.critic.params, metrics),
+    (after_ref.generator.params, after_ref.critic.params, metrics_ref),
+  )
   z = jax.random.normal(jax.random.key(3), (6, trained_with.nz))
-  sample = lambda s: s.generator.apply_fn({"params": s.generator.params,
-                                           "batch_stats": s.generator.batch_stats}, z,
-                                          mutable=["batch_stats"])[0]
+  sample = lambda s: s.generator.apply_fn(
+    {"params": s.generator.params, "batch_stats": s.generator.batch_stats},
+    z,
+    mutable=["batch_stats"],
+  )[0]
   np.testing.assert_allclose(sample(restored), sample(state), rtol=1e-4, atol=1e-5)
 
 

@@ -1,16 +1,16 @@
 """The fast layers compute PyTorch's convolutions and transposed convolutions, values and gradients
 (to any order) and hold the same parameters as the flax layers they replace."""
+
 import functools
 import re
 
 import flax.linen as nn
-from hypothesis import given
-from hypothesis import settings
-from hypothesis import strategies as st
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from experiments.configs import base
 from wgan_jax import recipe, steps, xla_cpu
@@ -29,9 +29,10 @@ def torch_conv_transpose2d(x_BxCxHxW, w_CxFxKxK, *, stride, padding):
   full = np.zeros((b, f, (h - 1) * stride + k, (w - 1) * stride + k))
   for ki in range(k):
     for kj in range(k):
-      full[:, :, ki:ki + (h - 1) * stride + 1:stride, kj:kj + (w - 1) * stride + 1:stride] += (
-          np.einsum("bchw,cf->bfhw", x_BxCxHxW, w_CxFxKxK[:, :, ki, kj]))
-  return full[:, :, padding:full.shape[2] - padding, padding:full.shape[3] - padding]
+      full[
+        :, :, ki : ki + (h - 1) * stride + 1 : stride, kj : kj + (w - 1) * stride + 1 : stride
+      ] += np.einsum("bchw,cf->bfhw", x_BxCxHxW, w_CxFxKxK[:, :, ki, kj])
+  return full[:, :, padding : full.shape[2] - padding, padding : full.shape[3] - padding]
 
 
 def flax_kernel_to_torch(kernel_KxKxFxC):
@@ -40,20 +41,37 @@ def flax_kernel_to_torch(kernel_KxKxFxC):
 
 
 # Each case: a flax layer's arguments, and the input shape without batch (None: drawn).
-_STRIDE2 = (nn.ConvTranspose, dict(kernel_size=(4, 4), strides=(2, 2), padding=((2, 2), (2, 2)),
-                                   transpose_kernel=True, use_bias=False), None)
-_PROJECT = (nn.ConvTranspose, dict(kernel_size=(4, 4), padding=((3, 3), (3, 3)),
-                                   transpose_kernel=True, use_bias=False), (1, 1))
-_CONV_4X4_STRIDE2 = (nn.Conv, dict(kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)),
-                                   use_bias=False), None)
+_STRIDE2 = (
+  nn.ConvTranspose,
+  dict(
+    kernel_size=(4, 4),
+    strides=(2, 2),
+    padding=((2, 2), (2, 2)),
+    transpose_kernel=True,
+    use_bias=False,
+  ),
+  None,
+)
+_PROJECT = (
+  nn.ConvTranspose,
+  dict(kernel_size=(4, 4), padding=((3, 3), (3, 3)), transpose_kernel=True, use_bias=False),
+  (1, 1),
+)
+_CONV_4X4_STRIDE2 = (
+  nn.Conv,
+  dict(kernel_size=(4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), use_bias=False),
+  None,
+)
 _CASES = [_STRIDE2, _PROJECT, _CONV_4X4_STRIDE2]
 
 
 def _pair(layer, kwargs):
   """(the XLA:CPU form, flax's layer) of one configuration, as functions of features."""
   fast = getattr(xla_cpu, layer.__name__)
-  return (lambda f, **more: fast(f, **{**kwargs, **more}),
-          lambda f, **more: layer(f, **{**kwargs, **more}))
+  return (
+    lambda f, **more: fast(f, **{**kwargs, **more}),
+    lambda f, **more: layer(f, **{**kwargs, **more}),
+  )
 
 
 def _arrays(seed, batch, hw, channels, features, size=4):
@@ -63,8 +81,9 @@ def _arrays(seed, batch, hw, channels, features, size=4):
   return x, kernel
 
 
-shapes = st.tuples(st.integers(1, 3), st.integers(2, 11), st.integers(2, 11), st.integers(1, 8),
-                   st.integers(1, 8))  # odd sides too: the conv's last row or column is unused
+shapes = st.tuples(
+  st.integers(1, 3), st.integers(2, 11), st.integers(2, 11), st.integers(1, 8), st.integers(1, 8)
+)  # odd sides too: the conv's last row or column is unused
 
 
 @pytest.mark.parametrize("layer,kwargs,hw", _CASES)
@@ -86,25 +105,37 @@ def test_forward_and_gradients_equal_flax(layer, kwargs, hw, shape, seed):
     np.testing.assert_allclose(grad, grad_ref, atol=_ATOL, rtol=0)
 
 
-@pytest.mark.parametrize("size,stride,padding,hw", [
-    (4, 2, 1, (5, 3)), (4, 1, 0, (1, 1)), (6, 1, 0, (1, 1)), (3, 2, 1, (4, 3)), (5, 3, 2, (3, 2)),
-])
+@pytest.mark.parametrize(
+  "size,stride,padding,hw",
+  [
+    (4, 2, 1, (5, 3)),
+    (4, 1, 0, (1, 1)),
+    (6, 1, 0, (1, 1)),
+    (3, 2, 1, (4, 3)),
+    (5, 3, 2, (3, 2)),
+  ],
+)
 def test_transposed_conv_equals_numpy_pytorch_definition_and_flax(size, stride, padding, hw):
   x, kernel = _arrays(0, 2, hw, 5, 7, size)
   q = size - 1 - padding  # flax pads the dilated input
-  layer = xla_cpu.ConvTranspose(7, (size, size), (stride, stride), ((q, q), (q, q)),
-                                transpose_kernel=True, use_bias=False)
+  layer = xla_cpu.ConvTranspose(
+    7, (size, size), (stride, stride), ((q, q), (q, q)), transpose_kernel=True, use_bias=False
+  )
   y_BxHxWxF = layer.apply({"params": {"kernel": kernel}}, x)
-  y_torch = torch_conv_transpose2d(np.transpose(x, (0, 3, 1, 2)).astype(np.float64),
-                                   flax_kernel_to_torch(kernel).astype(np.float64),
-                                   stride=stride, padding=padding)
+  y_torch = torch_conv_transpose2d(
+    np.transpose(x, (0, 3, 1, 2)).astype(np.float64),
+    flax_kernel_to_torch(kernel).astype(np.float64),
+    stride=stride,
+    padding=padding,
+  )
   np.testing.assert_allclose(np.transpose(y_BxHxWxF, (0, 3, 1, 2)), y_torch, atol=_ATOL, rtol=0)
-  y_flax = nn.ConvTranspose(7, (size, size), (stride, stride), ((q, q), (q, q)),
-                            transpose_kernel=True, use_bias=False).apply(
-                                {"params": {"kernel": kernel}}, x)
+  y_flax = nn.ConvTranspose(
+    7, (size, size), (stride, stride), ((q, q), (q, q)), transpose_kernel=True, use_bias=False
+  ).apply({"params": {"kernel": kernel}}, x)
   np.testing.assert_allclose(y_BxHxWxF, y_flax, atol=_ATOL, rtol=0)
-  assert "custom_vjp_call" in str(jax.make_jaxpr(lambda k: layer.apply(
-      {"params": {"kernel": k}}, x))(kernel)) or hw == (1, 1)  # the fast form, not flax's
+  assert "custom_vjp_call" in str(
+    jax.make_jaxpr(lambda k: layer.apply({"params": {"kernel": k}}, x))(kernel)
+  ) or hw == (1, 1)  # the fast form, not flax's
 
 
 @pytest.mark.parametrize("layer,kwargs,hw", _CASES)
@@ -119,10 +150,13 @@ def test_parameter_tree_identical_to_flax(layer, kwargs, hw):
   assert params["params"]["kernel"].shape == ((4, 4, 6, 5) if layer is nn.Conv else (4, 4, 5, 6))
 
 
-@pytest.mark.parametrize("fast,reference,kernel_shape", [
+@pytest.mark.parametrize(
+  "fast,reference,kernel_shape",
+  [
     (lambda x, k: convolutions.conv_transpose(x, k, 2, 1), _pair(*_STRIDE2[:2])[1], (4, 4, 2, 3)),
     (lambda x, k: convolutions.conv(x, k, 2, 1), _pair(*_CONV_4X4_STRIDE2[:2])[1], (4, 4, 3, 2)),
-])
+  ],
+)
 def test_jitted_second_order_reverse_mode_matches_reference(fast, reference, kernel_shape):
   """The custom VJPs are themselves differentiable, twice: a gradient penalty (WGAN-GP) takes
   the gradient in the parameters of a norm of the critic's gradient in its input."""
@@ -134,6 +168,7 @@ def test_jitted_second_order_reverse_mode_matches_reference(fast, reference, ker
     def f(k):
       g = jax.grad(lambda x: jnp.sum(jnp.tanh(conv(x, k)) ** 2))(x)
       return jnp.sum(g**2)
+
     return jax.jit(jax.grad(f))(kernel)
 
   reference_fn = lambda x, k: reference(2).apply({"params": {"kernel": k}}, x)
@@ -158,9 +193,11 @@ def test_bfloat16_compute_dtype_as_flax(layer, kwargs, hw):
 def test_configurations_without_a_fast_form_run_flax_code():
   """Asymmetric "SAME" padding, a dilated kernel, an unbatched input: flax's own computation."""
   x = jax.random.normal(jax.random.key(0), (2, 7, 7, 3))
-  for kwargs, x_in in [(dict(kernel_size=(4, 4), strides=(2, 2), padding="SAME"), x),
-                       (dict(kernel_size=(3, 3), kernel_dilation=(2, 2)), x),
-                       (dict(kernel_size=(3, 3), padding=((1, 1), (1, 1))), x[0])]:
+  for kwargs, x_in in [
+    (dict(kernel_size=(4, 4), strides=(2, 2), padding="SAME"), x),
+    (dict(kernel_size=(3, 3), kernel_dilation=(2, 2)), x),
+    (dict(kernel_size=(3, 3), padding=((1, 1), (1, 1))), x[0]),
+  ]:
     for layer in ("Conv", "ConvTranspose"):
       fast, reference = getattr(xla_cpu, layer)(5, **kwargs), getattr(nn, layer)(5, **kwargs)
       variables = reference.init(jax.random.key(1), x_in)
@@ -188,8 +225,11 @@ def test_conv_forward_and_gradients_equal_flax_conv(size, stride, padding, use_b
   y_ref, reference_vjp = jax.vjp(lambda x, p: reference.apply({"params": p}, x), x, params)
   np.testing.assert_allclose(y, y_ref, atol=_ATOL, rtol=0)
   cotangent = np.random.default_rng(seed + 1).normal(size=y.shape).astype(np.float32)
-  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=_ATOL, rtol=0),
-               fast_vjp(cotangent), reference_vjp(cotangent))
+  jax.tree.map(
+    lambda a, b: np.testing.assert_allclose(a, b, atol=_ATOL, rtol=0),
+    fast_vjp(cotangent),
+    reference_vjp(cotangent),
+  )
 
 
 def test_conv_second_order_matches_flax():
@@ -202,11 +242,15 @@ def test_conv_second_order_matches_flax():
     def f(k):
       g = jax.grad(lambda x: jnp.sum(jnp.tanh(conv(x, k)) ** 2))(x)
       return jnp.sum(g**2)
+
     return jax.jit(jax.grad(f))(kernel)
 
   np.testing.assert_allclose(
-      grad_norm(lambda x, k: convolutions.conv(x, k, 2, 1)),
-      grad_norm(lambda x, k: reference.apply({"params": {"kernel": k}}, x)), atol=1e-3, rtol=1e-5)
+    grad_norm(lambda x, k: convolutions.conv(x, k, 2, 1)),
+    grad_norm(lambda x, k: reference.apply({"params": {"kernel": k}}, x)),
+    atol=1e-3,
+    rtol=1e-5,
+  )
 
 
 def test_conv_is_a_drop_in_for_nn_conv_parameter_names_and_init():
@@ -253,8 +297,17 @@ def test_materialized_is_the_identity_and_so_are_its_derivatives():
   np.testing.assert_allclose(second, np.diag(6 * y), rtol=1e-6)
 
 
-_DATA_MOVEMENT = {"parameter", "constant", "bitcast", "broadcast", "copy", "reshape", "reverse",
-                  "slice", "transpose"}
+_DATA_MOVEMENT = {
+  "parameter",
+  "constant",
+  "bitcast",
+  "broadcast",
+  "copy",
+  "reshape",
+  "reverse",
+  "slice",
+  "transpose",
+}
 
 
 def _batch_minor_transposes_with_arithmetic(hlo: str) -> list[str]:
@@ -263,21 +316,28 @@ def _batch_minor_transposes_with_arithmetic(hlo: str) -> list[str]:
   kernel gradients' batch-minor operands need, and compute anything on the way."""
   bodies = dict(re.findall(r"^(%[\w.-]+) \(.*?\{\n(.*?)\n\}", hlo, re.S | re.M))
   found = []
-  for name, called in re.findall(r"(%[\w.-]+) = \S+ fusion\(.*?\), kind=kLoop, "
-                                 r"calls=(%[\w.-]+), metadata=\{op_name=\"[^\"]*transpose\(jvp\("
-                                 r"[^\"]*/transpose\"", hlo):
-    permutations = [list(map(int, p.split(","))) for p in
-                    re.findall(r"transpose\(.*?dimensions=\{([\d,]+)\}", bodies[called])]
+  for name, called in re.findall(
+    r"(%[\w.-]+) = \S+ fusion\(.*?\), kind=kLoop, "
+    r"calls=(%[\w.-]+), metadata=\{op_name=\"[^\"]*transpose\(jvp\("
+    r"[^\"]*/transpose\"",
+    hlo,
+  ):
+    permutations = [
+      list(map(int, p.split(",")))
+      for p in re.findall(r"transpose\(.*?dimensions=\{([\d,]+)\}", bodies[called])
+    ]
     arithmetic = set(re.findall(r"= \S+ ([\w-]+)\(", bodies[called])) - _DATA_MOVEMENT
     if arithmetic and any(p[-1] != len(p) - 1 for p in permutations):
       found.append(f"{name}: {sorted(arithmetic)}")
   return found
 
 
-@pytest.mark.parametrize("loss,overrides", [
-    ("wgan", dict(n_extra_layers=1)), ("wgan_gp", {}), ("began", {})])
+@pytest.mark.parametrize(
+  "loss,overrides", [("wgan", dict(n_extra_layers=1)), ("wgan_gp", {}), ("began", {})]
+)
 def test_rolled_training_step_convolutions_in_library_layout_transposing_stored_arrays(
-    loss, overrides):
+  loss, overrides
+):
   """XLA:CPU ran convolutions in other layouts inside a `lax.scan` body with a generic loop, and
   recomputed the elementwise work before the kernel gradients' batch-minor transposes in
   transposed order (benchmarks/README.md has the cost of each)."""
@@ -285,8 +345,10 @@ def test_rolled_training_step_convolutions_in_library_layout_transposing_stored_
   config.update(image_size=16, batch_size=4, kernels="xla_cpu", **overrides)
   r = recipe.build(config, (16, 16, 3))
   state = jax.eval_shape(r.create_state, jax.random.key(0))
-  step = jax.jit(functools.partial(steps.train_step, loss=r.loss),
-                 compiler_options=compile_options.step_compiler_options("cpu"))
+  step = jax.jit(
+    functools.partial(steps.train_step, loss=r.loss),
+    compiler_options=compile_options.step_compiler_options("cpu"),
+  )
   hlo = step.lower(state, jnp.zeros((2, 4, 16, 16, 3)), jax.random.key(1)).compile().as_text()
   layouts = re.findall(r"convolution\(.*?dim_labels=([^,\s]+)", hlo)
   assert layouts and set(layouts) == {"b01f_01io->b01f"}

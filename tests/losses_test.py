@@ -1,5 +1,6 @@
 """Every loss against hand-computed values (signs included); the gradient penalty against finite
 differences and a linear critic's closed form. The objectives built of them: objectives_test.py."""
+
 import math
 
 import jax
@@ -69,11 +70,15 @@ def test_gradient_penalty_of_a_linear_critic_is_lambda_times_norm_minus_one_squa
   real, fake = jax.random.normal(keys[1], shape), jax.random.normal(keys[2], shape)
   eps = jax.random.uniform(keys[3], shape[:1])
   want = 10.0 * (float(jnp.linalg.norm(w)) - 1.0) ** 2
-  assert float(losses.gradient_penalty(critic, real, fake, eps, 10.0)) == pytest.approx(want,
-                                                                                        rel=1e-5)
+  assert float(losses.gradient_penalty(critic, real, fake, eps, 10.0)) == pytest.approx(
+    want, rel=1e-5
+  )
   # d/dw of lambda (|w| - 1)^2 is 2 lambda (|w| - 1) w / |w|.
-  grad_w = jax.grad(lambda w: losses.gradient_penalty(
-      lambda x: jnp.sum((x * w[None]).reshape(x.shape[0], -1), axis=1), real, fake, eps, 10.0))(w)
+  grad_w = jax.grad(
+    lambda w: losses.gradient_penalty(
+      lambda x: jnp.sum((x * w[None]).reshape(x.shape[0], -1), axis=1), real, fake, eps, 10.0
+    )
+  )(w)
   norm = jnp.linalg.norm(w)
   np.testing.assert_allclose(grad_w, 20.0 * (norm - 1.0) * w / norm, rtol=1e-5)
 
@@ -85,40 +90,48 @@ def _tanh_critic(params, x_Bx2):
 def test_gradient_penalty_matches_finite_differences():
   with jax.enable_x64(True):
     keys = jax.random.split(jax.random.key(1), 5)
-    params = {"a": jax.random.normal(keys[0], (2, 7), jnp.float64),
-              "b": jax.random.normal(keys[1], (7,), jnp.float64)}
+    params = {
+      "a": jax.random.normal(keys[0], (2, 7), jnp.float64),
+      "b": jax.random.normal(keys[1], (7,), jnp.float64),
+    }
     real = jax.random.normal(keys[2], (4, 2), jnp.float64)
     fake = jax.random.normal(keys[3], (4, 2), jnp.float64)
     eps_B = jax.random.uniform(keys[4], (4,), jnp.float64)
-    penalty = lambda p: losses.gradient_penalty(lambda x: _tanh_critic(p, x), real, fake, eps_B,
-                                                10.0)
+    penalty = lambda p: losses.gradient_penalty(
+      lambda x: _tanh_critic(p, x), real, fake, eps_B, 10.0
+    )
     # The value: per-example input gradients by central differences.
     x_hat, h = losses.interpolate(real, fake, eps_B), 1e-6
     f = lambda x: _tanh_critic(params, x)
-    numeric = np.stack([(f(x_hat + h * e[None]) - f(x_hat - h * e[None])) / (2 * h)
-                        for e in np.eye(2)], axis=1)
+    numeric = np.stack(
+      [(f(x_hat + h * e[None]) - f(x_hat - h * e[None])) / (2 * h) for e in np.eye(2)], axis=1
+    )
     want = 10.0 * np.mean((np.linalg.norm(numeric, axis=1) - 1.0) ** 2)
     assert float(penalty(params)) == pytest.approx(want, rel=1e-7)
     # The gradient in the critic's params (double backprop): a directional finite difference.
-    direction = jax.tree.map(lambda x: jax.random.normal(jax.random.key(2), x.shape, x.dtype),
-                             params)
+    direction = jax.tree.map(
+      lambda x: jax.random.normal(jax.random.key(2), x.shape, x.dtype), params
+    )
     step = lambda t: jax.tree.map(lambda p, d: p + t * d, params, direction)
     numeric_dir = (penalty(step(h)) - penalty(step(-h))) / (2 * h)
     grads = jax.grad(penalty)(params)
-    analytic_dir = sum(jnp.sum(g * d) for g, d in zip(jax.tree.leaves(grads),
-                                                      jax.tree.leaves(direction)))
+    analytic_dir = sum(
+      jnp.sum(g * d) for g, d in zip(jax.tree.leaves(grads), jax.tree.leaves(direction))
+    )
     assert float(analytic_dir) == pytest.approx(float(numeric_dir), rel=1e-6)
 
 
 def test_gradient_penalty_of_a_flat_critic_is_lambda_with_a_finite_gradient():
-  critic = lambda w: (lambda x: w * jnp.zeros(x.shape[0]))
+  critic = lambda w: lambda x: w * jnp.zeros(x.shape[0])
   x = jnp.ones((3, 2))
   value, grad = jax.value_and_grad(
-      lambda w: losses.gradient_penalty(critic(w), x, -x, jnp.full(3, 0.5), 10.0))(1.0)
+    lambda w: losses.gradient_penalty(critic(w), x, -x, jnp.full(3, 0.5), 10.0)
+  )(1.0)
   assert float(value) == pytest.approx(10.0) and np.isfinite(float(grad))
 
 
 def test_began_discriminator_loss_by_hand():
   recon_real, recon_fake = jnp.array([0.1, 0.3]), jnp.array([0.2, 0.4])
   assert float(losses.began_discriminator_loss(recon_real, recon_fake, 0.5)) == pytest.approx(
-      0.2 - 0.5 * 0.3)
+    0.2 - 0.5 * 0.3
+  )

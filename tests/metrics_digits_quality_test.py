@@ -1,4 +1,5 @@
 """Digits quality: an accurate, cached, deterministic classifier that ranks real digits first."""
+
 import jax
 import numpy as np
 import pytest
@@ -46,6 +47,7 @@ def test_heldout_accuracy_is_at_least_95_percent(scorer, digits32):
 def test_cache_is_reused_without_training(scorer, cache_dir, monkeypatch):
   def fail(*args, **kwargs):
     raise AssertionError("trained again instead of loading the cache")
+
   monkeypatch.setattr(DigitsScorer, "train", fail)
   loaded = DigitsScorer.load_or_train(32, cache_dir=cache_dir, seed=0)
   jax.tree.map(np.testing.assert_array_equal, loaded.params, scorer.params)

@@ -1,19 +1,19 @@
 """FID / KID maths on closed forms, the ported InceptionV3 on random weights, the converter."""
+
 import flax
 import jax
 import numpy as np
 import pytest
 
-from wgan_jax.metrics import convert_inception
-from wgan_jax.metrics import fid
-from wgan_jax.metrics import inception
+from wgan_jax.metrics import convert_inception, fid, inception
 
 
 def test_kid_closed_form_two_points():
   # d = 1, x = (0, 1), y = (1, 2), k(u, v) = (uv + 1)^3: same-set terms k(0,1) = 1 and
   # k(1,2) = 27, each counted twice over m(m-1) = 2; cross terms (1 + 1 + 8 + 27) / 4 = 9.25.
-  mean, std = fid.kid(np.array([[0.0], [1.0]]), np.array([[1.0], [2.0]]), subset_size=2,
-                      num_subsets=5)
+  mean, std = fid.kid(
+    np.array([[0.0], [1.0]]), np.array([[1.0], [2.0]]), subset_size=2, num_subsets=5
+  )
   assert mean == pytest.approx(1 + 27 - 2 * 9.25) and std == pytest.approx(0.0, abs=1e-12)
 
 
@@ -45,8 +45,9 @@ def test_network_on_random_weights_shape_determinism_and_batch_independence(vari
   assert features.shape == (3, inception.FEATURE_DIM) and np.all(np.isfinite(features))
   assert not np.allclose(features[0], features[1])
   # Same images in other batches give the same features: inference mode, deterministic.
-  np.testing.assert_allclose(fid.inception_features(variables, images[1:], batch_size=2),
-                             features[1:], rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(
+    fid.inception_features(variables, images[1:], batch_size=2), features[1:], rtol=1e-5, atol=1e-5
+  )
 
 
 def test_grey_images_are_repeated_to_rgb_and_resized_to_299():
@@ -66,8 +67,11 @@ def test_parameter_count_matches_pytorch_fid(variables):
 def _as_torch_state_dict(variables):
   """The inverse of the converter's mapping, to test it without torch."""
   inverse = {"scale": "weight", "bias": "bias", "mean": "running_mean", "var": "running_var"}
-  state = {"fc.weight": np.zeros((1008, 2048)), "fc.bias": np.zeros(1008),
-           "AuxLogits.conv0.conv.weight": np.zeros((128, 768, 1, 1))}
+  state = {
+    "fc.weight": np.zeros((1008, 2048)),
+    "fc.bias": np.zeros(1008),
+    "AuxLogits.conv0.conv.weight": np.zeros((128, 768, 1, 1)),
+  }
   for key, value in flax.traverse_util.flatten_dict(variables, sep="/").items():
     _, *modules, layer, leaf = key.split("/")
     if leaf == "kernel":

@@ -1,4 +1,5 @@
 """Frechet distance against closed forms on known Gaussians, and its metric properties."""
+
 import hypothesis
 import hypothesis.extra.numpy as hnp
 import hypothesis.strategies as st
@@ -18,8 +19,12 @@ def _w2_squared_reference(mu1, s1, mu2, s2):
   w, v = np.linalg.eigh(s1)
   root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
   inner = np.linalg.eigvalsh(root1 @ s2 @ root1)
-  return float(np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2)
-               - 2 * np.sum(np.sqrt(np.clip(inner, 0, None))))
+  return float(
+    np.sum((mu1 - mu2) ** 2)
+    + np.trace(s1)
+    + np.trace(s2)
+    - 2 * np.sum(np.sqrt(np.clip(inner, 0, None)))
+  )
 
 
 def test_a_set_with_itself_is_zero():
@@ -51,7 +56,7 @@ def test_diagonal_covariances_closed_form():
 
 def test_one_dimensional_closed_form():
   # W2^2 between N(m1, a^2) and N(m2, b^2) is (m1 - m2)^2 + (a - b)^2.
-  assert frechet.frechet_distance([1.0], [[4.0]], [-2.0], [[0.25]]) == pytest.approx(9 + 1.5 ** 2)
+  assert frechet.frechet_distance([1.0], [[4.0]], [-2.0], [[0.25]]) == pytest.approx(9 + 1.5**2)
 
 
 def test_general_covariances_match_the_symmetric_form():
@@ -60,7 +65,8 @@ def test_general_covariances_match_the_symmetric_form():
   s1, s2 = a @ a.T, b @ b.T + 0.1 * np.eye(6)
   mu1, mu2 = rng.normal(size=6), rng.normal(size=6)
   assert frechet.frechet_distance(mu1, s1, mu2, s2) == pytest.approx(
-      _w2_squared_reference(mu1, s1, mu2, s2), rel=1e-8)
+    _w2_squared_reference(mu1, s1, mu2, s2), rel=1e-8
+  )
 
 
 def test_sample_statistics_converge_to_the_closed_form():
@@ -74,7 +80,8 @@ def test_sample_statistics_converge_to_the_closed_form():
 def test_singular_covariances():
   # Variances on orthogonal axes: the product is 0, so its root is 0 and d^2 = tr S1 + tr S2.
   assert frechet.frechet_distance([0, 0], np.diag([1.0, 0.0]), [0, 0], np.diag([0.0, 1.0])) == (
-      pytest.approx(2.0))
+    pytest.approx(2.0)
+  )
 
 
 def test_shape_mismatch_raises():

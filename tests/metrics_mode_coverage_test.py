@@ -1,4 +1,5 @@
 """Mode coverage against closed forms: the Rayleigh 3-sigma mass, log K and uniform histograms."""
+
 import itertools
 
 import numpy as np
@@ -6,8 +7,9 @@ import pytest
 
 from wgan_jax.metrics import mode_coverage as mc
 
-RING_MODES = np.stack([np.cos(2 * np.pi * np.arange(8) / 8), np.sin(2 * np.pi * np.arange(8) / 8)],
-                      axis=1)
+RING_MODES = np.stack(
+  [np.cos(2 * np.pi * np.arange(8) / 8), np.sin(2 * np.pi * np.arange(8) / 8)], axis=1
+)
 GRID_MODES = np.array(list(itertools.product(range(-4, 5, 2), repeat=2)), np.float64)
 
 

@@ -1,4 +1,5 @@
 """Sliced Wasserstein distance: exact 1-D cases from scipy, a shift's closed form, monotonicity."""
+
 import hypothesis
 import hypothesis.extra.numpy as hnp
 import hypothesis.strategies as st
@@ -20,8 +21,10 @@ def test_identical_and_permuted_sets_are_zero():
   assert sw.sliced_wasserstein(x, x[::-1]) == pytest.approx(0.0, abs=1e-6)
 
 
-@hypothesis.given(hnp.arrays(np.float64, st.integers(1, 30), elements=st.floats(-1, 1)),
-                  hnp.arrays(np.float64, st.integers(1, 30), elements=st.floats(-1, 1)))
+@hypothesis.given(
+  hnp.arrays(np.float64, st.integers(1, 30), elements=st.floats(-1, 1)),
+  hnp.arrays(np.float64, st.integers(1, 30), elements=st.floats(-1, 1)),
+)
 def test_one_pixel_images_give_the_exact_1d_distance(a, b):
   got = sw.sliced_wasserstein(a.reshape(-1, 1, 1, 1), b.reshape(-1, 1, 1, 1), num_projections=4)
   assert got == pytest.approx(scipy.stats.wasserstein_distance(a, b), abs=1e-6)
@@ -42,8 +45,12 @@ def test_a_constant_shift_has_a_closed_form():
   got = sw.sliced_wasserstein(x, x + delta, num_projections=2000, seed=7)
   exact = delta * np.mean(np.abs(sw.random_directions(2000, d, seed=7).sum(axis=0)))
   assert got == pytest.approx(exact, rel=1e-4)
-  expectation = delta * np.sqrt(d) * np.exp(
-      scipy.special.gammaln(d / 2) - scipy.special.gammaln((d + 1) / 2)) / np.sqrt(np.pi)
+  expectation = (
+    delta
+    * np.sqrt(d)
+    * np.exp(scipy.special.gammaln(d / 2) - scipy.special.gammaln((d + 1) / 2))
+    / np.sqrt(np.pi)
+  )
   assert got == pytest.approx(expectation, rel=0.05)  # Monte Carlo: 2000 directions, ~1.7 %.
 
 

@@ -1,4 +1,5 @@
 """Exact W1: closed forms (point masses, translates), symmetry, the 1-D case against scipy."""
+
 import hypothesis
 import hypothesis.extra.numpy as hnp
 import hypothesis.strategies as st
@@ -35,11 +36,14 @@ def test_symmetric_and_zero_for_identical_sets():
   assert exact_w1(x, x[::-1]) == pytest.approx(0.0, abs=1e-12)
 
 
-@hypothesis.given(hnp.arrays(np.float64, st.integers(1, 25), elements=st.floats(-3, 3)),
-                  hnp.arrays(np.float64, st.integers(1, 25), elements=st.floats(-3, 3)))
+@hypothesis.given(
+  hnp.arrays(np.float64, st.integers(1, 25), elements=st.floats(-3, 3)),
+  hnp.arrays(np.float64, st.integers(1, 25), elements=st.floats(-3, 3)),
+)
 def test_one_dimension_equals_scipy(a, b):
   assert exact_w1(a[:, None], b[:, None]) == pytest.approx(
-      scipy.stats.wasserstein_distance(a, b), abs=1e-9)
+    scipy.stats.wasserstein_distance(a, b), abs=1e-9
+  )
 
 
 def test_weights_move_the_mass():
@@ -53,17 +57,21 @@ def test_the_report_size_reaches_the_optimum():
   rng = np.random.default_rng(3)
   a, b = rng.normal(size=2500), rng.normal(1.0, 0.5, size=2500)
   assert exact_w1(a[:, None], b[:, None]) == pytest.approx(
-      scipy.stats.wasserstein_distance(a, b), rel=1e-9)
+    scipy.stats.wasserstein_distance(a, b), rel=1e-9
+  )
 
 
-@pytest.mark.parametrize("x, y, weights, match", [
+@pytest.mark.parametrize(
+  "x, y, weights, match",
+  [
     (np.zeros(3), np.zeros((3, 1)), None, r"\[N, D\]"),
     (np.zeros((0, 2)), np.zeros((3, 2)), None, r"\[N, D\]"),
     (np.zeros((2, 2)), np.zeros((3, 3)), None, "same dimension"),
     (np.array([[np.nan]]), np.zeros((1, 1)), None, "NaN"),
     (np.zeros((2, 1)), np.zeros((1, 1)), ([0.5, 0.6], [1.0]), "summing to 1"),
     (np.zeros((2, 1)), np.zeros((1, 1)), ([1.0], [1.0]), "2 non-negative masses"),
-])
+  ],
+)
 def test_bad_input_says_what_is_wrong(x, y, weights, match):
   with pytest.raises(DataError, match=match):
     exact_w1(x, y, weights)

@@ -1,4 +1,5 @@
 """Models: the official code's parameter counts, shapes, init statistics, errors."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,8 +12,9 @@ def _variables(module, x):
   return jax.eval_shape(module.init, jax.random.key(0), x)
 
 
-@pytest.mark.parametrize("size,gen_count,critic_count", [
-    (64, 3_576_704, 2_765_568), (32, 1_068_928, 663_296)])
+@pytest.mark.parametrize(
+  "size,gen_count,critic_count", [(64, 3_576_704, 2_765_568), (32, 1_068_928, 663_296)]
+)
 def test_dcgan_param_counts_equal_official_code(size, gen_count, critic_count):
   g = _variables(models.DCGANGenerator(image_size=size), jnp.zeros((2, 100)))
   c = _variables(models.DCGANCritic(image_size=size), jnp.zeros((2, size, size, 3)))
@@ -29,8 +31,10 @@ def test_no_bn_generator_has_no_batch_norm_and_fewer_params():
 
 
 def test_constant_filter_generator_uses_width_everywhere():
-  v = _variables(models.DCGANGenerator(image_size=32, batch_norm=False, constant_filters=True,
-                                       width=48), jnp.zeros((2, 100)))
+  v = _variables(
+    models.DCGANGenerator(image_size=32, batch_norm=False, constant_filters=True, width=48),
+    jnp.zeros((2, 100)),
+  )
   kernels = sorted(x.shape for x in jax.tree.leaves(v["params"]))
   assert kernels == sorted([(4, 4, 48, 100), (4, 4, 48, 48), (4, 4, 48, 48), (4, 4, 3, 48)])
 
@@ -56,8 +60,10 @@ def test_image_size_not_multiple_of_16_is_refused():
 
 def test_dcgan_init_statistics():
   v = models.DCGANGenerator(image_size=64).init(jax.random.key(0), jnp.zeros((2, 100)))
-  flat = {"/".join(str(k.key) for k in path): x
-          for path, x in jax.tree_util.tree_leaves_with_path(v["params"])}
+  flat = {
+    "/".join(str(k.key) for k in path): x
+    for path, x in jax.tree_util.tree_leaves_with_path(v["params"])
+  }
   kernel = np.concatenate([np.ravel(x) for k, x in flat.items() if k.endswith("kernel")])
   scale = np.concatenate([np.ravel(x) for k, x in flat.items() if k.endswith("scale")])
   bias = np.concatenate([np.ravel(x) for k, x in flat.items() if k.endswith("bias")])
@@ -97,23 +103,33 @@ def test_critic_bn_uses_batch_statistics():
   np.testing.assert_allclose(out1[::-1], out2, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("kind,option", [("critic", "batch"), ("critic", "layer"),
-                                         ("critic", "none"), ("generator", True),
-                                         ("generator", False)])
+@pytest.mark.parametrize(
+  "kind,option",
+  [
+    ("critic", "batch"),
+    ("critic", "layer"),
+    ("critic", "none"),
+    ("generator", True),
+    ("generator", False),
+  ],
+)
 def test_bfloat16_compute_float32_parameters_and_outputs(kind, option):
   """Mixed precision: the convolutions run in bfloat16; parameters (the same values as float32's),
   images and scores stay float32 and within bfloat16 rounding of the float32 network's."""
   if kind == "critic":
-    make = lambda dtype: models.DCGANCritic(image_size=16, channels=1, width=8, norm=option,
-                                            dtype=dtype)
+    make = lambda dtype: models.DCGANCritic(
+      image_size=16, channels=1, width=8, norm=option, dtype=dtype
+    )
     x = jax.random.uniform(jax.random.key(0), (6, 16, 16, 1), minval=-1, maxval=1)
   else:
-    make = lambda dtype: models.DCGANGenerator(image_size=16, channels=1, width=8, nz=8,
-                                               batch_norm=option, dtype=dtype)
+    make = lambda dtype: models.DCGANGenerator(
+      image_size=16, channels=1, width=8, nz=8, batch_norm=option, dtype=dtype
+    )
     x = jax.random.normal(jax.random.key(0), (6, 8))
   variables = make(jnp.float32).init(jax.random.key(1), x)
-  jax.tree.map(np.testing.assert_array_equal, make(jnp.bfloat16).init(jax.random.key(1), x),
-               variables)
+  jax.tree.map(
+    np.testing.assert_array_equal, make(jnp.bfloat16).init(jax.random.key(1), x), variables
+  )
   run = lambda dtype, v: make(dtype).apply(v, x, mutable=["batch_stats"])[0]
   y32, y16 = run(jnp.float32, variables), run(jnp.bfloat16, variables)
   assert y16.dtype == jnp.float32 and y16.shape == y32.shape
@@ -122,6 +138,9 @@ def test_bfloat16_compute_float32_parameters_and_outputs(kind, option):
   assert float(jnp.max(jnp.abs(y16 - y32))) > 1e-6 * scale  # really computed in bfloat16
   hlo = jax.jit(run, static_argnums=0).lower(jnp.bfloat16, variables).as_text()
   assert "bf16" in hlo.split("convolution")[1][:400]
-  grads = jax.grad(lambda p: jnp.sum(make(jnp.bfloat16).apply(
-      {**variables, "params": p}, x, mutable=["batch_stats"])[0]))(variables["params"])
+  grads = jax.grad(
+    lambda p: jnp.sum(
+      make(jnp.bfloat16).apply({**variables, "params": p}, x, mutable=["batch_stats"])[0]
+    )
+  )(variables["params"])
   assert {g.dtype for g in jax.tree.leaves(grads)} == {jnp.dtype(jnp.float32)}

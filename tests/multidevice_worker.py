@@ -10,6 +10,7 @@ With `--processes P --process-id I --port PORT` it is process I of a P-process j
 Every process inherits the suite's XLA_FLAGS (`conftest.py`: fast compilation), so every device
 count compiles under the same flags.
 """
+
 import argparse
 import collections
 import json
@@ -24,13 +25,17 @@ import numpy as np
 WARMUP_STEPS = 2  # iterations of 100 critic updates before the regular 5, instead of 25
 # "bn": batch norm in both nets; 2 warm-up iterations (one scan of 100 critic updates each) and
 # 2 regular ones (5 updates). "nobn": no batch norm, a constant n_critic of 5.
-RUNS = {"bn": dict(generator="dcgan", critic="dcgan", critic_warmup=True,
-                   warmup_steps=WARMUP_STEPS, warmup_every=0),
-        "nobn": dict(generator="dcgan_nobn", critic="dcgan_nobn", critic_warmup=False)}
+RUNS = {
+  "bn": dict(
+    generator="dcgan", critic="dcgan", critic_warmup=True, warmup_steps=WARMUP_STEPS, warmup_every=0
+  ),
+  "nobn": dict(generator="dcgan_nobn", critic="dcgan_nobn", critic_warmup=False),
+}
 
 
 def tiny_config(**overrides):
   from experiments.configs import base  # pylint: disable=g-import-not-at-top
+
   c = base.get_config()
   c.dataset, c.image_size, c.channels, c.batch_size = "digits", 16, 1, 8
   c.width_g, c.width_d, c.nz, c.num_steps = 4, 4, 8, WARMUP_STEPS + 2
@@ -55,6 +60,7 @@ class CompileCounter(logging.Handler):
 def final_params(workdir: str) -> dict[str, np.ndarray]:
   """Both players' params and batch statistics of the newest checkpoint, flattened to paths."""
   import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
+
   root = os.path.join(workdir, "checkpoints")
   step = max(int(d) for d in os.listdir(root) if d.isdigit())
   tree = ocp.StandardCheckpointer().restore(os.path.join(root, str(step), "default"))
@@ -68,6 +74,7 @@ def final_params(workdir: str) -> dict[str, np.ndarray]:
 
 def train(name: str, out: str) -> dict:
   from wgan_jax import train as train_lib  # pylint: disable=g-import-not-at-top
+
   counter = CompileCounter()
   logger = logging.getLogger("jax._src.interpreters.pxla")
   logger.addHandler(counter)
@@ -87,8 +94,10 @@ def batch_norm_check() -> dict:
   gradient, for (a) a batch sharded over the mesh under jit (global statistics, what train.py
   does) and (b) each device's shard normalised on its own (pmap without `axis_name`)."""
   from wgan_jax import kernels, models, parallel  # pylint: disable=g-import-not-at-top
-  critic = models.DCGANCritic(image_size=16, channels=1, width=4, norm="batch",
-                              layers=kernels.layers_for())  # as recipe.py picks them
+
+  critic = models.DCGANCritic(
+    image_size=16, channels=1, width=4, norm="batch", layers=kernels.layers_for()
+  )  # as recipe.py picks them
   x_BxHxWxC = jax.random.normal(jax.random.key(1), (8, 16, 16, 1))
   variables = critic.init(jax.random.key(0), x_BxHxWxC)
 
@@ -100,23 +109,30 @@ def batch_norm_check() -> dict:
 
   reference = jax.jit(out_and_grad)(variables["params"], x_BxHxWxC)
   mesh = parallel.make_mesh()
-  sharded = jax.jit(out_and_grad, in_shardings=(parallel.replicated(mesh),
-                                                parallel.batch_sharding(mesh, batch_axis=0)))
+  sharded = jax.jit(
+    out_and_grad,
+    in_shardings=(parallel.replicated(mesh), parallel.batch_sharding(mesh, batch_axis=0)),
+  )
   global_stats = sharded(variables["params"], x_BxHxWxC)
   n = jax.device_count()
   outs, grads = jax.vmap(out_and_grad, in_axes=(None, 0))(
-      variables["params"], x_BxHxWxC.reshape(n, -1, *x_BxHxWxC.shape[1:]))
+    variables["params"], x_BxHxWxC.reshape(n, -1, *x_BxHxWxC.shape[1:])
+  )
   per_device = (outs.reshape(-1), jax.tree.map(lambda g: jnp.mean(g, axis=0), grads))
-  max_diff = lambda a, b: max(float(jnp.max(jnp.abs(u - v)))
-                              for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
-  return {"global_stats": max_diff(global_stats, reference),
-          "per_device_stats": max_diff(per_device, reference),
-          "batch_sharded": str(global_stats[0].sharding.spec)}
+  max_diff = lambda a, b: max(
+    float(jnp.max(jnp.abs(u - v))) for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b))
+  )
+  return {
+    "global_stats": max_diff(global_stats, reference),
+    "per_device_stats": max_diff(per_device, reference),
+    "batch_sharded": str(global_stats[0].sharding.spec),
+  }
 
 
 def refused_batch(out: str) -> str:
   from wgan_jax import train as train_lib  # pylint: disable=g-import-not-at-top
   from wgan_jax.errors import ConfigError  # pylint: disable=g-import-not-at-top
+
   config = tiny_config(**RUNS["nobn"])
   config.batch_size = 10
   try:
@@ -131,14 +147,21 @@ def main():
   parser.add_argument("--devices", type=int, required=True)
   parser.add_argument("--out", required=True)
   parser.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=sorted(RUNS))
-  parser.add_argument("--processes", type=int, default=1,
-                      help="processes of a multi-process job on this machine (gloo collectives)")
+  parser.add_argument(
+    "--processes",
+    type=int,
+    default=1,
+    help="processes of a multi-process job on this machine (gloo collectives)",
+  )
   parser.add_argument("--process-id", type=int, default=0)
   parser.add_argument("--port", type=int, default=0, help="the coordinator's port on localhost")
   args = parser.parse_args()
   if args.processes > 1:  # read by parallel.maybe_initialize_distributed in train_and_evaluate
-    os.environ.update(JAX_COORDINATOR_ADDRESS=f"localhost:{args.port}",
-                      JAX_NUM_PROCESSES=str(args.processes), JAX_PROCESS_ID=str(args.process_id))
+    os.environ.update(
+      JAX_COORDINATOR_ADDRESS=f"localhost:{args.port}",
+      JAX_NUM_PROCESSES=str(args.processes),
+      JAX_PROCESS_ID=str(args.process_id),
+    )
   jax.config.update("jax_num_cpu_devices", args.devices)
   jax.config.update("jax_numpy_rank_promotion", "raise")
   sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -5,6 +5,7 @@ to float rounding rather than bit for bit; over a few RMSprop steps (whose updat
 tiny running RMS, so rounding can flip a sign at an early step) they stay within 1e-5, as in
 parallel_test.py. Resuming a stacked run is exact to the bit, as a single run's is.
 """
+
 import json
 import os
 import shutil
@@ -19,7 +20,8 @@ import pytest
 
 from experiments.configs import digits, mixture
 from tests.run_log_test import read_events
-from wgan_jax import checkpoint, generate, seeds as seeds_lib, steps, train
+from wgan_jax import checkpoint, generate, steps, train
+from wgan_jax import seeds as seeds_lib
 from wgan_jax.errors import ConfigError, TrainingDiverged
 
 ATOL = 1e-5
@@ -48,8 +50,9 @@ def _records(workdir):
 
 
 def _restore(workdir, step=STEPS):
-  return ocp.StandardCheckpointer().restore(os.path.join(workdir, "checkpoints", str(step),
-                                                         "default"))
+  return ocp.StandardCheckpointer().restore(
+    os.path.join(workdir, "checkpoints", str(step), "default")
+  )
 
 
 @pytest.fixture(name="runs", scope="module")
@@ -59,13 +62,17 @@ def _runs(tmp_path_factory):
   root = tmp_path_factory.mktemp("runs")
   dirs = {}
   for kind in ("digits", "mixture"):
-    for name, fields in ((f"{kind}_seed3", dict(seed=3)), (f"{kind}_seed4", dict(seed=4)),
-                         (f"{kind}_both", dict(seed=3, num_seeds=2))):
+    for name, fields in (
+      (f"{kind}_seed3", dict(seed=3)),
+      (f"{kind}_seed4", dict(seed=4)),
+      (f"{kind}_both", dict(seed=3, num_seeds=2)),
+    ):
       dirs[name] = root / name
       train.train_and_evaluate(_config(kind, **fields), str(dirs[name]))
   dirs["split"] = root / "split"
-  first = train.train_and_evaluate(_config("digits", seed=3, num_seeds=2, num_steps=2),
-                                   str(dirs["split"]))
+  first = train.train_and_evaluate(
+    _config("digits", seed=3, num_seeds=2, num_steps=2), str(dirs["split"])
+  )
   assert first["step"] == 2
   train.train_and_evaluate(_config("digits", seed=3, num_seeds=2), str(dirs["split"]))
   return dirs
@@ -91,8 +98,9 @@ def test_each_seed_of_a_stacked_run_equals_its_run_alone(runs, kind):
 @pytest.mark.parametrize("kind", ["digits", "mixture"])
 def test_metrics_jsonl_has_each_seeds_records_equal_to_its_run_alone(runs, kind):
   records = _records(runs[f"{kind}_both"])
-  assert [(r["step"], r["seed"]) for r in records] == [(s, seed) for s in range(1, STEPS + 1)
-                                                       for seed in (3, 4)]
+  assert [(r["step"], r["seed"]) for r in records] == [
+    (s, seed) for s in range(1, STEPS + 1) for seed in (3, 4)
+  ]
   for seed in (3, 4):
     alone = _records(runs[f"{kind}_seed{seed}"])
     mine = [r for r in records if r["seed"] == seed]
@@ -100,8 +108,9 @@ def test_metrics_jsonl_has_each_seeds_records_equal_to_its_run_alone(runs, kind)
     for a, b in zip(alone, mine):
       assert set(b) - set(a) == {"seed"}
       for name in set(a) - {"step", "wall_time"}:
-        np.testing.assert_allclose(b[name], a[name], rtol=1e-4, atol=ATOL,
-                                   err_msg=f"{name} at step {a['step']}")
+        np.testing.assert_allclose(
+          b[name], a[name], rtol=1e-4, atol=ATOL, err_msg=f"{name} at step {a['step']}"
+        )
 
 
 @pytest.mark.slow
@@ -111,11 +120,17 @@ def test_a_stacked_run_writes_pictures_and_tensorboard_scalars_per_seed(runs):
     assert sorted(os.listdir(workdir / "samples")) == ["seed_3", "seed_4"]
     for seed in (3, 4):
       assert sorted(os.listdir(workdir / "samples" / f"seed_{seed}")) == [
-          "step_000002.png", "step_000004.png"]
+        "step_000002.png",
+        "step_000004.png",
+      ]
     assert (workdir / "wasserstein.png").stat().st_size > 0
   tags = {v.tag for e in read_events(runs["digits_both"] / "tensorboard") for v in e.summary.value}
-  assert {"seed_3/wasserstein_estimate", "seed_4/wasserstein_estimate", "seed_3/samples",
-          "seed_4/samples"} <= tags
+  assert {
+    "seed_3/wasserstein_estimate",
+    "seed_4/wasserstein_estimate",
+    "seed_3/samples",
+    "seed_4/samples",
+  } <= tags
   assert "wasserstein_estimate" not in tags
 
 
@@ -137,8 +152,14 @@ def test_a_resumed_stacked_run_equals_the_straight_one_bit_for_bit(runs):
 @pytest.mark.slow
 def test_a_stacked_run_on_four_devices_equals_it_on_one(runs, tmp_path):
   """The seed axis composes with the data sharding: B split over 4 devices, same records."""
-  proc = subprocess.run([sys.executable, "-c", FOUR_DEVICES, str(tmp_path / "w")], cwd=ROOT,
-                        capture_output=True, text=True, timeout=400, check=False)
+  proc = subprocess.run(
+    [sys.executable, "-c", FOUR_DEVICES, str(tmp_path / "w")],
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    timeout=400,
+    check=False,
+  )
   assert proc.returncode == 0, proc.stderr[-3000:]
   one, four = _records(runs["digits_both"]), _records(tmp_path / "w")
   assert [(r["step"], r["seed"]) for r in four] == [(r["step"], r["seed"]) for r in one]
@@ -153,10 +174,14 @@ def test_generate_samples_the_generator_of_the_seed_asked_for(runs):
   alone = generate.restore(str(runs["digits_seed4"]))
   assert (trained.config.seed, trained.config.num_seeds, trained.num_seeds) == (4, 1, 2)
   assert trained.step == alone.step == STEPS
-  np.testing.assert_allclose(generate.sample(trained, 16), generate.sample(alone, 16),
-                             rtol=0, atol=1e-4)
-  with pytest.raises(ConfigError, match=r"--seed_index=2: .* seeds 3..4; pick an index in "
-                                        r"\[0, 2\)\.$"):
+  np.testing.assert_allclose(
+    generate.sample(trained, 16), generate.sample(alone, 16), rtol=0, atol=1e-4
+  )
+  with pytest.raises(
+    ConfigError,
+    match=r"--seed_index=2: .* seeds 3..4; pick an index in "
+    r"\[0, 2\)\.$",
+  ):
     generate.restore(str(runs["digits_both"]), seed_index=2)
 
 
@@ -179,14 +204,17 @@ def test_a_workdir_from_before_num_seeds_resumes_and_refuses_another_count(runs,
 def test_num_seeds_below_one_is_refused_in_one_line(tmp_path, value):
   with pytest.raises(ConfigError) as e:
     train.train_and_evaluate(_config("mixture", num_seeds=value), str(tmp_path / "w"))
-  assert str(e.value) == (f"--config.num_seeds={value} must be an integer >= 1 (the number of "
-                          "runs, of seeds seed, seed+1, ..., trained together).")
+  assert str(e.value) == (
+    f"--config.num_seeds={value} must be an integer >= 1 (the number of "
+    "runs, of seeds seed, seed+1, ..., trained together)."
+  )
   assert not os.path.exists(tmp_path / "w")
 
 
 @pytest.mark.parametrize("what", ["wasserstein_estimate", "generator parameters"])
 def test_divergence_names_the_seed_whose_loss_or_parameters_are_not_finite(
-    what, tmp_path, monkeypatch):
+  what, tmp_path, monkeypatch
+):
   """Seed 4 of seeds 3..5 goes non-finite at step 2: in its losses (caught as they arrive), or
   only in its parameters (caught by the check before the save at step 2)."""
   key_4 = jax.random.key_data(seeds_lib.Seeds.of(4, 1).keys(seeds_lib.RUN))
@@ -204,5 +232,7 @@ def test_divergence_names_the_seed_whose_loss_or_parameters_are_not_finite(
   monkeypatch.setattr(steps, "train_step", diverging_train_step)
   with pytest.raises(TrainingDiverged) as e:
     train.train_and_evaluate(_config("mixture", seed=3, num_seeds=3), str(tmp_path))
-  assert str(e.value) == (f"non-finite {what} of seed 4 at generator step 2; last good "
-                          "checkpoint: none yet (lower the learning rate?).")
+  assert str(e.value) == (
+    f"non-finite {what} of seed 4 at generator step 2; last good "
+    "checkpoint: none yet (lower the learning rate?)."
+  )

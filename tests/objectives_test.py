@@ -1,5 +1,6 @@
 """Each objective's answers by hand: its critic loss and metrics, its generator loss, its prior and
 progress metric; `make` maps a config's flat fields onto them and refuses bad values."""
+
 import jax
 import jax.numpy as jnp
 import pytest
@@ -19,9 +20,15 @@ def test_began_generator_loss_is_the_fakes_mean_reconstruction_error():
   assert float(got) == pytest.approx(0.3)
 
 
-@pytest.mark.parametrize("name,keys", [
-    ("wgan", {"wasserstein_estimate"}), ("wgan_gp", {"wasserstein_estimate"}),
-    ("gan", {"js_estimate"}), ("began", set())])
+@pytest.mark.parametrize(
+  "name,keys",
+  [
+    ("wgan", {"wasserstein_estimate"}),
+    ("wgan_gp", {"wasserstein_estimate"}),
+    ("gan", {"js_estimate"}),
+    ("began", set()),
+  ],
+)
 def test_critic_loss_and_metrics_of_each_objective(name, keys):
   real, fake = jnp.array([0.5, 1.5]), jnp.array([0.25, -0.25])
   spec = objectives.make(name)
@@ -30,8 +37,12 @@ def test_critic_loss_and_metrics_of_each_objective(name, keys):
     balance = balance.replace(k_t=jnp.float32(0.5))
   loss, metrics = spec.critic_loss(real, fake, balance)
   assert set(metrics) == {"critic_real", "critic_fake"} | keys
-  want = {"wgan": -1.0, "wgan_gp": -1.0, "began": 1.0 - 0.5 * 0.0,
-          "gan": float(losses.gan_discriminator_loss(real, fake))}[name]
+  want = {
+    "wgan": -1.0,
+    "wgan_gp": -1.0,
+    "began": 1.0 - 0.5 * 0.0,
+    "gan": float(losses.gan_discriminator_loss(real, fake)),
+  }[name]
   assert float(loss) == pytest.approx(want)
 
 
@@ -49,7 +60,8 @@ def test_only_wgan_gp_adds_a_penalty_and_splits_the_critic_key():
   assert bool(jnp.all(jax.random.key_data(eps_key) == jax.random.key_data(want_eps)))
   # A linear critic of slope (1, 1) has |grad| = sqrt 2 everywhere: 2 (sqrt 2 - 1)^2.
   assert float(gp.gradient_penalty(critic_fn, x, -x, eps_key)) == pytest.approx(
-      2.0 * (2.0 ** 0.5 - 1.0) ** 2, rel=1e-6)
+    2.0 * (2.0**0.5 - 1.0) ** 2, rel=1e-6
+  )
 
 
 def test_only_began_keeps_state_and_scales_updates():
@@ -68,8 +80,12 @@ def test_make_is_hashable_validated_and_picks_the_prior():
   assert objectives.make().noise_prior == "normal"
   assert objectives.make("began").noise_prior == "uniform"
   assert objectives.make("began", prior="normal").noise_prior == "normal"
-  for bad in (dict(name="lsgan"), dict(gan_generator="log"), dict(began_gamma=1.5),
-              dict(prior="cauchy")):
+  for bad in (
+    dict(name="lsgan"),
+    dict(gan_generator="log"),
+    dict(began_gamma=1.5),
+    dict(prior="cauchy"),
+  ):
     with pytest.raises(ValueError):
       objectives.make(**bad)
 
@@ -77,17 +93,33 @@ def test_make_is_hashable_validated_and_picks_the_prior():
 def test_make_hands_each_method_its_own_fields():
   assert objectives.make("wgan_gp", gp_weight=5.0) == objectives.WGANGP(gp_weight=5.0)
   assert objectives.make("gan", gan_generator="minimax") == objectives.GAN(generator="minimax")
-  assert objectives.make("began", began_gamma=0.7, began_lambda_k=0.1, began_lr_factor=0.2,
-                         began_lr_window=3, began_lr_patience=4, began_lr_rtol=0.05,
-                         began_lr_min_scale=0.1) == objectives.BEGAN(
-                             gamma=0.7, lambda_k=0.1, lr_factor=0.2, lr_window=3, lr_patience=4,
-                             lr_rtol=0.05, lr_min_scale=0.1)
+  assert objectives.make(
+    "began",
+    began_gamma=0.7,
+    began_lambda_k=0.1,
+    began_lr_factor=0.2,
+    began_lr_window=3,
+    began_lr_patience=4,
+    began_lr_rtol=0.05,
+    began_lr_min_scale=0.1,
+  ) == objectives.BEGAN(
+    gamma=0.7,
+    lambda_k=0.1,
+    lr_factor=0.2,
+    lr_window=3,
+    lr_patience=4,
+    lr_rtol=0.05,
+    lr_min_scale=0.1,
+  )
 
 
 def test_the_registry_names_each_objective_once():
   assert objectives.NAMES == ("wgan", "wgan_gp", "gan", "began")
   assert all(objectives.make(n).name == n for n in objectives.NAMES)
   assert {n: objectives.make(n).progress_metric for n in objectives.NAMES} == {
-      "wgan": "wasserstein_estimate", "wgan_gp": "wasserstein_estimate", "gan": "js_estimate",
-      "began": "m_global"}
+    "wgan": "wasserstein_estimate",
+    "wgan_gp": "wasserstein_estimate",
+    "gan": "js_estimate",
+    "began": "m_global",
+  }
   assert [n for n in objectives.NAMES if objectives.make(n).autoencoder_critic] == ["began"]

@@ -1,11 +1,13 @@
 """The clip transform's invariants (hypothesis) and RMSprop against PyTorch's update rule."""
+
 import hypothesis.extra.numpy as hnp
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wgan_jax import optim
 
@@ -40,7 +42,7 @@ def test_bound_holds_exactly_after_apply_updates(case):
   _, new = _apply(optim.clip_params(c), p, u)
   assert new.dtype == p.dtype
   assert np.all(np.abs(np.asarray(new, np.float64)) <= c)  # in exact arithmetic, not just dtype
-  assert np.all(np.abs(new) <= jnp.asarray(c, p.dtype))     # and in the params' own precision
+  assert np.all(np.abs(new) <= jnp.asarray(c, p.dtype))  # and in the params' own precision
 
 
 def test_naive_clip_overshoots_where_ours_does_not():
@@ -87,13 +89,18 @@ def test_jit_agrees_with_eager(case):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_tree_structure_and_dtypes_preserved(dtype):
-  params = {"a": jnp.full((3, 2), 0.5, dtype), "b": [jnp.zeros(4, dtype), {"c": jnp.ones((), dtype)}]}
+  params = {
+    "a": jnp.full((3, 2), 0.5, dtype),
+    "b": [jnp.zeros(4, dtype), {"c": jnp.ones((), dtype)}],
+  }
   updates = jax.tree.map(lambda x: jnp.full_like(x, 0.25), params)
   tx = optim.clip_params(0.1)
   out, _ = tx.update(updates, tx.init(params), params)
   assert jax.tree.structure(out) == jax.tree.structure(params)
-  assert all(o.dtype == dtype and o.shape == q.shape
-             for o, q in zip(jax.tree.leaves(out), jax.tree.leaves(params)))
+  assert all(
+    o.dtype == dtype and o.shape == q.shape
+    for o, q in zip(jax.tree.leaves(out), jax.tree.leaves(params))
+  )
   new = optax.apply_updates(params, out)
   assert all(float(jnp.max(jnp.abs(x))) <= 0.1 for x in jax.tree.leaves(new))
 
@@ -129,8 +136,9 @@ def test_rmsprop_matches_pytorch_rule_over_many_steps():
   rng = np.random.default_rng(0)
   p0 = rng.normal(size=64).astype(np.float32)
   # Gradients of very different scales, including ~1e-6 where eps placement matters.
-  grads = [(rng.normal(size=64) * 10.0 ** rng.integers(-7, 1, 64)).astype(np.float32)
-           for _ in range(200)]
+  grads = [
+    (rng.normal(size=64) * 10.0 ** rng.integers(-7, 1, 64)).astype(np.float32) for _ in range(200)
+  ]
   tx = optim.rmsprop(5e-5)
   p, state = jnp.asarray(p0), tx.init(jnp.asarray(p0))
   for g in grads:

@@ -5,6 +5,7 @@ pair cleared the bounds below by a wide margin (fit R^2 >= 0.97, WGAN's final |t
 the minimax GAN's theta moved < 5e-5, the gradient ratio at the fake mode >= 5.7e3, D at the fake
 mode <= 4e-6).
 """
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -25,9 +26,9 @@ def test_the_generators_have_one_parameter_and_the_example_1_shapes():
   line = foundations.ParallelLine(theta_init=0.3)
   variables = line.init(jax.random.key(0), z)
   assert jnp.size(variables["params"]["theta"]) == 1
-  np.testing.assert_allclose(line.apply(variables, z),
-                             np.stack([np.full(5, 0.3), np.linspace(0, 1, 5)], axis=1),
-                             rtol=1e-6)
+  np.testing.assert_allclose(
+    line.apply(variables, z), np.stack([np.full(5, 0.3), np.linspace(0, 1, 5)], axis=1), rtol=1e-6
+  )
   gaussian = foundations.ShiftedGaussian(theta_init=2.0, std=0.5)
   np.testing.assert_allclose(gaussian.apply(gaussian.init(jax.random.key(0), z), z), 2.0 + 0.5 * z)
 

@@ -1,4 +1,5 @@
 """The report end to end at its tiny settings: report.md, every figure it references, numbers."""
+
 import json
 import os
 import re
@@ -16,14 +17,23 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_tiny_report_has_every_figure_and_number(tmp_path):
-  subprocess.run([sys.executable, "-m", "experiments.paper_report", "--tiny",
-                  f"--workdir={tmp_path}"], cwd=REPO, check=True, capture_output=True)
+  subprocess.run(
+    [sys.executable, "-m", "experiments.paper_report", "--tiny", f"--workdir={tmp_path}"],
+    cwd=REPO,
+    check=True,
+    capture_output=True,
+  )
   s = settings.SETTINGS["tiny"]
   text = open(tmp_path / "report.md").read()
   figures = re.findall(r"\]\((figures/[^)]+\.png)\)", text)
-  assert figures == ["figures/parallel_lines.png", "figures/two_gaussians.png",
-                     "figures/estimate_vs_w1.png", "figures/meaningful_loss.png",
-                     "figures/robustness.png", "figures/mode_coverage.png"]
+  assert figures == [
+    "figures/parallel_lines.png",
+    "figures/two_gaussians.png",
+    "figures/estimate_vs_w1.png",
+    "figures/meaningful_loss.png",
+    "figures/robustness.png",
+    "figures/mode_coverage.png",
+  ]
   for figure in figures:
     assert os.path.getsize(tmp_path / figure) > 1000, figure
   assert "nan" not in text.lower().replace("n/a", "")
@@ -31,19 +41,23 @@ def test_tiny_report_has_every_figure_and_number(tmp_path):
   assert [int(n) for n, _ in headings] == [1, 2, 3, 4, 5]
   assert "Figures 1-2" in headings[0][1] and "exact distance" in headings[1][1]
   # Figures 1-2: the fitted slope and its linearity, the theta descents, the gradient ratio.
-  assert re.search(r"\*\*K = \d+\.\d{3}\*\*, intercept -?\d+\.\d{3}, \*\*R² = -?\d\.\d{3}\*\*",
-                   text)
+  assert re.search(
+    r"\*\*K = \d+\.\d{3}\*\*, intercept -?\d+\.\d{3}, \*\*R² = -?\d\.\d{3}\*\*", text
+  )
   for loss in ("WGAN", "GAN minimax log(1 - D)", "GAN non-saturating -log D"):
     assert re.search(rf"^\| {re.escape(loss)} \| -?\d\.\d{{4}}, -?\d\.\d{{4}} \|", text, re.M)
   assert re.search(r"\*\*[\d.e+]+ times larger or more\*\*", text)
   # The estimate against the exact W1: every tracked 2-D run, and the digits runs.
   for dataset in build.DATASETS:
     for method in build.W1_METHODS:
-      assert re.search(rf"^\| {document.METHOD_NAMES[method]} \| {dataset} \| \*\*-?\d\.\d\d\*\* "
-                       r"\(.*\) \| \*\*-?[\d.e+-]+\*\* \| \d+\.\d{3} → \d+\.\d{3} \|", text, re.M)
+      assert re.search(
+        rf"^\| {document.METHOD_NAMES[method]} \| {dataset} \| \*\*-?\d\.\d\d\*\* "
+        r"\(.*\) \| \*\*-?[\d.e+-]+\*\* \| \d+\.\d{3} → \d+\.\d{3} \|",
+        text,
+        re.M,
+      )
       track = json.load(open(tmp_path / "mixtures" / dataset / method / "w1_track.json"))
-      assert track["steps"] == list(range(s.steps_per_call, s.mixture_steps + 1,
-                                          s.steps_per_call))
+      assert track["steps"] == list(range(s.steps_per_call, s.mixture_steps + 1, s.steps_per_call))
       assert np.all(np.array(track["w1"]) > 0) and track["real_w1"] > 0
   assert len(re.findall(r"Spearman rho\(.*, pixel W1\) = \*\*-?\d\.\d\d\*\*", text)) == 4
   assert len(re.findall(r"Spearman rho\(.*\) = \*\*-?\d\.\d\d\*\*", text)) == 8

@@ -6,6 +6,7 @@ processes, all started at once: 1 device, 4 devices, and a 2-process job (gloo c
 localhost, each process reading its half of every batch). Each runs under a timeout: XLA:CPU's
 simulated devices can deadlock in a collective, and a test must fail rather than hang.
 """
+
 import json
 import os
 import socket
@@ -36,12 +37,31 @@ def _free_port() -> int:
 def _jobs(out):
   """{job: (its results folder, [argv of each of its processes])}; process 0 writes the results."""
   worker = lambda *args: [sys.executable, WORKER, *map(str, args)]
-  jobs = {n: (out / f"devices{n}", [worker("--devices", n, "--out", out / f"devices{n}")])
-          for n in DEVICE_COUNTS}
+  jobs = {
+    n: (out / f"devices{n}", [worker("--devices", n, "--out", out / f"devices{n}")])
+    for n in DEVICE_COUNTS
+  }
   port = _free_port()
-  jobs["2x2"] = (out / "2x2", [worker("--devices", 2, "--processes", 2, "--process-id", i,
-                                      "--port", port, "--runs", "bn", "--out", out / "2x2")
-                               for i in range(2)])
+  jobs["2x2"] = (
+    out / "2x2",
+    [
+      worker(
+        "--devices",
+        2,
+        "--processes",
+        2,
+        "--process-id",
+        i,
+        "--port",
+        port,
+        "--runs",
+        "bn",
+        "--out",
+        out / "2x2",
+      )
+      for i in range(2)
+    ],
+  )
   return jobs
 
 
@@ -49,9 +69,13 @@ def _jobs(out):
 def workers(tmp_path_factory):
   """{job: (return codes, output of its process 0, its results folder)}, all jobs run at once."""
   jobs = _jobs(tmp_path_factory.mktemp("workers"))
-  procs = {job: [subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True) for argv in argvs]
-           for job, (_, argvs) in jobs.items()}
+  procs = {
+    job: [
+      subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+      for argv in argvs
+    ]
+    for job, (_, argvs) in jobs.items()
+  }
   deadline, finished = time.monotonic() + TIMEOUT_S, {}
   try:
     for job, job_procs in procs.items():
@@ -61,8 +85,9 @@ def workers(tmp_path_factory):
           logs.append(proc.communicate(timeout=max(1.0, deadline - time.monotonic()))[0])
         except subprocess.TimeoutExpired:
           proc.kill()
-          logs.append(f"killed after {TIMEOUT_S} s (a collective deadlock?)\n"
-                      + proc.communicate()[0])
+          logs.append(
+            f"killed after {TIMEOUT_S} s (a collective deadlock?)\n" + proc.communicate()[0]
+          )
       finished[job] = ([p.returncode for p in job_procs], logs[0], jobs[job][0])
   finally:
     for proc in (p for job_procs in procs.values() for p in job_procs):
@@ -106,8 +131,7 @@ def assert_same_model(workers, job, run):
 @pytest.mark.parametrize("devices", DEVICE_COUNTS)
 @pytest.mark.parametrize("run", ["bn", "nobn"])
 def test_critic_params_stay_in_the_clip_box(workers, run, devices):
-  critic = {k: v for k, v in params(workers, devices, run).items()
-            if k.startswith("critic/params")}
+  critic = {k: v for k, v in params(workers, devices, run).items() if k.startswith("critic/params")}
   assert critic and all(float(np.max(np.abs(v))) <= CLIP for v in critic.values())
 
 
@@ -130,18 +154,21 @@ def test_steps_compile_once_per_critic_schedule_variant(workers, job):
 
 def test_train_refuses_a_batch_the_devices_do_not_divide(workers):
   assert result(workers, 4)["refused"] == (
-      "--config.batch_size=10 does not divide over 4 devices; use 8 or 12.")
+    "--config.batch_size=10 does not divide over 4 devices; use 8 or 12."
+  )
 
 
-@pytest.mark.parametrize("batch_size, devices, sizes", [
-    (64, 6, "60 or 66"), (3, 4, "4"), (100, 8, "96 or 104")])
+@pytest.mark.parametrize(
+  "batch_size, devices, sizes", [(64, 6, "60 or 66"), (3, 4, "4"), (100, 8, "96 or 104")]
+)
 def test_check_batch_size_names_both_numbers_and_the_nearest_sizes(batch_size, devices, sizes):
   with pytest.raises(ValueError) as e:
     parallel.check_batch_size(batch_size, devices)
   message = str(e.value)
   assert "\n" not in message
-  assert message == (f"--config.batch_size={batch_size} does not divide over {devices} devices; "
-                     f"use {sizes}.")
+  assert message == (
+    f"--config.batch_size={batch_size} does not divide over {devices} devices; use {sizes}."
+  )
 
 
 def test_check_batch_size_accepts_a_multiple():

@@ -1,5 +1,6 @@
 """Pictures: grids upscaled to be seen with their exact pixels kept, the official median filter,
 files written whole."""
+
 import os
 
 import numpy as np
@@ -35,8 +36,8 @@ def test_one_image_in_the_grid_is_its_nearest_neighbour_upscale():
   i, scale, cell = 13, 4, 16 * 4 + 2  # row 1, column 5
   y, x = 2 + (i // 8) * cell, 2 + (i % 8) * cell
   upscaled = np.repeat(np.repeat(pictures.to_pixels(images[i]), scale, 0), scale, 1)
-  np.testing.assert_array_equal(grid[y:y + 64, x:x + 64], upscaled)
-  assert np.all(grid[y - 2:y, x:x + 64] == 128) and np.all(grid[y:y + 64, x - 2:x] == 128)
+  np.testing.assert_array_equal(grid[y : y + 64, x : x + 64], upscaled)
+  assert np.all(grid[y - 2 : y, x : x + 64] == 128) and np.all(grid[y : y + 64, x - 2 : x] == 128)
   np.testing.assert_array_equal(exact[16:32, 80:96], pictures.to_pixels(images[i]))  # scale=1
 
 
@@ -59,11 +60,16 @@ def test_median_filter_is_101_taps_without_bending_the_ends():
 def test_saved_files_are_complete_pngs_of_the_returned_pictures(tmp_path):
   path = str(tmp_path / "grid.png")
   grid = pictures.save_image_grid(np.zeros((4, 8, 8, 3)), path)
-  curve = pictures.save_wasserstein_plot(np.arange(300), np.linspace(1, 0, 300),
-                                         str(tmp_path / "w.png"))
+  curve = pictures.save_wasserstein_plot(
+    np.arange(300), np.linspace(1, 0, 300), str(tmp_path / "w.png")
+  )
   rng = np.random.default_rng(0)
-  points = pictures.save_points_plot(rng.normal(size=(50, 2)), rng.normal(size=(50, 2)),
-                                     str(tmp_path / "p.png"), critic_fn=lambda x: x[:, 0])
+  points = pictures.save_points_plot(
+    rng.normal(size=(50, 2)),
+    rng.normal(size=(50, 2)),
+    str(tmp_path / "p.png"),
+    critic_fn=lambda x: x[:, 0],
+  )
   assert Image.open(path).size == (2 * (8 * 32 + 2) + 2,) * 2  # 2 columns of 8 px: 32x, 512 px
   for name, picture in (("grid.png", grid), ("w.png", curve), ("p.png", points)):
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / name)), picture)

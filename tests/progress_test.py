@@ -1,4 +1,5 @@
 """Progress: tqdm's bar in a terminal, plain lines every few steps or seconds elsewhere."""
+
 import io
 
 from tqdm import tqdm
@@ -37,8 +38,9 @@ def test_a_terminal_gets_the_redrawn_tqdm_bar():
 
 def test_a_file_gets_plain_lines_every_few_steps_or_seconds():
   stream, clock = _Stream(terminal=False), _Clock()
-  bar = progress.LineProgress(total=100, initial=20, file=stream, every_steps=10,
-                              every_seconds=60, clock=clock)
+  bar = progress.LineProgress(
+    total=100, initial=20, file=stream, every_steps=10, every_seconds=60, clock=clock
+  )
   for step in range(21, 46):  # 2 s a step (the first 40 s: compiling); lines at 30 and 40
     clock.now += 40.0 if step == 21 else 2.0
     bar.set_postfix({"wasserstein_estimate": f"{1 / step:.3g}"}, refresh=False)
@@ -50,10 +52,10 @@ def test_a_file_gets_plain_lines_every_few_steps_or_seconds():
   bar.close()  # step 47: the last line
   bar.close()  # nothing new to say
   assert stream.getvalue().splitlines() == [
-      "step 30/100 (30%) wasserstein_estimate=0.0333 [00:58<02:20, 0.5 step/s]",  # from step 21
-      "step 40/100 (40%) wasserstein_estimate=0.025 [01:18<02:00, 0.5 step/s]",
-      "step 46/100 (46%) wasserstein_estimate=0.0222 [02:38<12:00, 0.075 step/s]",  # 6 in 80 s
-      "step 47/100 (47%) wasserstein_estimate=0.0222 [02:39<00:53, 1 step/s]",
+    "step 30/100 (30%) wasserstein_estimate=0.0333 [00:58<02:20, 0.5 step/s]",  # from step 21
+    "step 40/100 (40%) wasserstein_estimate=0.025 [01:18<02:00, 0.5 step/s]",
+    "step 46/100 (46%) wasserstein_estimate=0.0222 [02:38<12:00, 0.075 step/s]",  # 6 in 80 s
+    "step 47/100 (47%) wasserstein_estimate=0.0222 [02:39<00:53, 1 step/s]",
   ]
   assert "\r" not in stream.getvalue()
 
@@ -66,6 +68,7 @@ def test_plain_mode_is_chosen_for_files_pipes_and_streams_without_isatty(tmp_pat
   class NoIsatty:
     def write(self, text):
       del text
+
   assert not progress.is_terminal(NoIsatty())
 
 

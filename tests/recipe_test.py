@@ -1,4 +1,5 @@
 """Config -> networks and optimizers: the paper's defaults and one-line refusals."""
+
 import jax.numpy as jnp
 import pytest
 
@@ -15,8 +16,10 @@ def test_paper_defaults():
   assert r.loss.name == "wgan"
 
 
-@pytest.mark.parametrize("field,value", [
-    ("generator", "resnet"), ("critic", "vit"), ("optimizer", "sgd"), ("loss", "lsgan")])
+@pytest.mark.parametrize(
+  "field,value",
+  [("generator", "resnet"), ("critic", "vit"), ("optimizer", "sgd"), ("loss", "lsgan")],
+)
 def test_unknown_choices_are_refused(field, value):
   c = base.get_config()
   c[field] = value

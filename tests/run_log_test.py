@@ -1,5 +1,6 @@
 """What a run shows in TensorBoard: every sample picture as an image at its step, read back from
 the event files; and plain progress lines when stderr is not a terminal."""
+
 import glob
 import io
 import os
@@ -23,17 +24,20 @@ def read_events(logdir) -> list[event_pb2.Event]:
       data = f.read()
     pos = 0
     while pos < len(data):
-      (length,) = struct.unpack("<Q", data[pos:pos + 8])
-      events.append(event_pb2.Event.FromString(data[pos + 12:pos + 12 + length]))
+      (length,) = struct.unpack("<Q", data[pos : pos + 8])
+      events.append(event_pb2.Event.FromString(data[pos + 12 : pos + 12 + length]))
       pos += 12 + length + 4
   return events
 
 
 def images_by_step(logdir, tag: str = "samples") -> dict[int, np.ndarray]:
   """The decoded image summaries named `tag`, by step."""
-  return {e.step: np.asarray(Image.open(io.BytesIO(v.image.encoded_image_string)))
-          for e in read_events(logdir) for v in e.summary.value
-          if v.tag == tag and v.HasField("image")}
+  return {
+    e.step: np.asarray(Image.open(io.BytesIO(v.image.encoded_image_string)))
+    for e in read_events(logdir)
+    for v in e.summary.value
+    if v.tag == tag and v.HasField("image")
+  }
 
 
 def test_an_image_reaches_tensorboard_at_its_step_pixel_for_pixel(tmp_path):
@@ -54,8 +58,11 @@ def test_a_resumed_log_tells_tensorboard_to_drop_the_steps_after_its_checkpoint(
   run_log.RunLog(str(tmp_path), write=True).close()
   assert not [e for e in read_events(tmp_path / "tensorboard") if e.HasField("session_log")]
   run_log.RunLog(str(tmp_path), write=True, start_step=300).close()
-  starts = [e.step for e in read_events(tmp_path / "tensorboard")
-            if e.session_log.status == event_pb2.SessionLog.START]
+  starts = [
+    e.step
+    for e in read_events(tmp_path / "tensorboard")
+    if e.session_log.status == event_pb2.SessionLog.START
+  ]
   assert starts == [301]  # TensorBoard discards older events from step 301 on
 
 
@@ -72,7 +79,8 @@ def test_digits_training_sends_every_sample_grid_and_writes_plain_progress(tmp_p
   err = capsys.readouterr().err  # captured: not a terminal, so lines instead of a bar
   assert "\r" not in err
   assert [line.split(" (")[0] for line in err.splitlines() if line.startswith("step ")] == [
-      f"step {s}/6" for s in range(1, 7)]
+    f"step {s}/6" for s in range(1, 7)
+  ]
   assert "wasserstein_estimate=" in err and "step/s]" in err
 
 

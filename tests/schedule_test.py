@@ -1,5 +1,7 @@
 """The critic schedule and its closed-form data position."""
-from hypothesis import given, strategies as st
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wgan_jax.schedule import CriticSchedule
 

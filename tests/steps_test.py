@@ -1,25 +1,32 @@
 """The train step: scan == loop, critic then generator, clip invariant, players isolated, golden
 values, learning."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wgan_jax import data, models, optim, state as state_lib, steps
+from wgan_jax import data, models, optim, steps
+from wgan_jax import state as state_lib
 
 C = 0.01
 
 
 def tiny_state(seed=0, batch_norm=True, dtype=jnp.float32):
   return state_lib.create_state(
-      jax.random.key(seed),
-      generator=models.DCGANGenerator(image_size=16, channels=1, width=4, nz=8,
-                                      batch_norm=batch_norm, dtype=dtype),
-      critic=models.DCGANCritic(image_size=16, channels=1, width=4,
-                                norm="batch" if batch_norm else "none", dtype=dtype),
-      generator_tx=optim.make_optimizer("rmsprop", 5e-5),
-      critic_tx=optim.make_optimizer("rmsprop", 5e-5, clip_value=C),
-      data_shape=(16, 16, 1), nz=8, clip_value=C)
+    jax.random.key(seed),
+    generator=models.DCGANGenerator(
+      image_size=16, channels=1, width=4, nz=8, batch_norm=batch_norm, dtype=dtype
+    ),
+    critic=models.DCGANCritic(
+      image_size=16, channels=1, width=4, norm="batch" if batch_norm else "none", dtype=dtype
+    ),
+    generator_tx=optim.make_optimizer("rmsprop", 5e-5),
+    critic_tx=optim.make_optimizer("rmsprop", 5e-5, clip_value=C),
+    data_shape=(16, 16, 1),
+    nz=8,
+    clip_value=C,
+  )
 
 
 def real_batches(n, b=6, seed=1):
@@ -61,8 +68,9 @@ def test_train_step_is_the_critic_steps_then_the_generator_step():
   np.testing.assert_allclose(m_whole["generator_loss"], m_part["generator_loss"], rtol=1e-5)
 
 
-@pytest.mark.parametrize("batch_norm,dtype", [(True, jnp.float32), (False, jnp.float32),
-                                              (True, jnp.bfloat16)])
+@pytest.mark.parametrize(
+  "batch_norm,dtype", [(True, jnp.float32), (False, jnp.float32), (True, jnp.bfloat16)]
+)
 def test_every_critic_param_stays_in_the_box(batch_norm, dtype):
   """Also with bfloat16 compute: the clip acts on float32 master weights, exactly."""
   s = tiny_state(batch_norm=batch_norm, dtype=dtype)
@@ -73,8 +81,11 @@ def test_every_critic_param_stays_in_the_box(batch_norm, dtype):
   for i in range(3):
     s, _ = step(s, real_batches(2, seed=i))
   assert {x.dtype for x in jax.tree.leaves((s.critic.params, s.generator.params))} == {
-      jnp.dtype(jnp.float32)}
-  leaves = np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in jax.tree.leaves(s.critic.params)])
+    jnp.dtype(jnp.float32)
+  }
+  leaves = np.concatenate(
+    [np.ravel(np.asarray(x, np.float64)) for x in jax.tree.leaves(s.critic.params)]
+  )
   assert np.all(np.abs(leaves) <= C)
   assert np.mean(np.abs(leaves) > 0.999 * C) > 0.5  # most really sit at the edge
 
@@ -84,7 +95,9 @@ def test_generator_step_leaves_the_critic_untouched():
   s0, _ = jax.jit(lambda s: steps.critic_steps(s, real_batches(1), jax.random.key(1)))(s0)
   s1, m = jax.jit(lambda s: steps.generator_step(s, jax.random.key(2), 6))(s0)
   jax.tree.map(np.testing.assert_array_equal, s1.critic, s0.critic)
-  changed = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), s1.generator.params, s0.generator.params)
+  changed = jax.tree.map(
+    lambda a, b: bool(jnp.any(a != b)), s1.generator.params, s0.generator.params
+  )
   assert all(jax.tree.leaves(changed)) and int(s1.step) == 1
   assert np.isfinite(m["generator_loss"])
 
@@ -99,32 +112,47 @@ def test_same_seed_same_run_and_other_seed_differs():
 # Computed by this implementation at the commit that added the test, and cross-checked against
 # the invariants above. If a change alters them on purpose (new init, new key derivation), rerun
 # this step, read the new numbers, and update them here saying why in the commit message.
-GOLDEN = {"critic_loss": 2.3999593e-05, "critic_real": -3.1261865e-05, "critic_fake": -7.2622715e-06,
-          "generator_loss": 9.992842e-06, "critic_grad_norm": 0.02487167,
-          "generator_grad_norm": 0.00068854069, "generator_param_sum": 10.314725,
-          "critic_param_sum": 0.37818879}
+GOLDEN = {
+  "critic_loss": 2.3999593e-05,
+  "critic_real": -3.1261865e-05,
+  "critic_fake": -7.2622715e-06,
+  "generator_loss": 9.992842e-06,
+  "critic_grad_norm": 0.02487167,
+  "generator_grad_norm": 0.00068854069,
+  "generator_param_sum": 10.314725,
+  "critic_param_sum": 0.37818879,
+}
 
 
 def test_golden_values_of_one_train_step():
-  s, m = jax.jit(lambda s: steps.train_step(s, real_batches(5), jax.random.key(0)))(
-      tiny_state())
+  s, m = jax.jit(lambda s: steps.train_step(s, real_batches(5), jax.random.key(0)))(tiny_state())
   param_sum = lambda p: float(sum(jnp.sum(x) for x in jax.tree.leaves(p)))
-  got = {**{k: float(v) for k, v in m.items()}, "generator_param_sum": param_sum(s.generator.params),
-         "critic_param_sum": param_sum(s.critic.params)}
+  got = {
+    **{k: float(v) for k, v in m.items()},
+    "generator_param_sum": param_sum(s.generator.params),
+    "critic_param_sum": param_sum(s.critic.params),
+  }
   for k, want in GOLDEN.items():
     assert got[k] == pytest.approx(want, rel=1e-4, abs=1e-9), (
-        f"{k} changed: {got[k]!r} != {want!r}. If intended, update GOLDEN (see the comment).")
+      f"{k} changed: {got[k]!r} != {want!r}. If intended, update GOLDEN (see the comment)."
+    )
 
 
 def test_wgan_learns_a_2d_mixture():
-  """Algorithm 1 end to end on 8 Gaussians with MLPs: the estimate falls, samples reach the modes."""
+  """Algorithm 1 end to end on 8 Gaussians with MLPs: the estimate falls, samples reach the
+  modes."""
   source = data.make_source("gp_8gaussians", image_size=0, channels=0, batch_size=128, seed=0)
   modes, _ = data.mixture_modes("gp_8gaussians")
   s = state_lib.create_state(
-      jax.random.key(0), generator=models.MLPGenerator(output_shape=(2,), nz=2, width=128),
-      critic=models.MLPCritic(width=128), generator_tx=optim.make_optimizer("rmsprop", 1e-3),
-      critic_tx=optim.make_optimizer("rmsprop", 1e-3, clip_value=0.1), data_shape=(2,), nz=2,
-      clip_value=0.1)
+    jax.random.key(0),
+    generator=models.MLPGenerator(output_shape=(2,), nz=2, width=128),
+    critic=models.MLPCritic(width=128),
+    generator_tx=optim.make_optimizer("rmsprop", 1e-3),
+    critic_tx=optim.make_optimizer("rmsprop", 1e-3, clip_value=0.1),
+    data_shape=(2,),
+    nz=2,
+    clip_value=0.1,
+  )
   step = jax.jit(lambda s, r: steps.train_step(s, r, jax.random.key(1)))
   z = jax.random.normal(jax.random.key(9), (1000, 2))
 

@@ -1,4 +1,5 @@
 """train_and_evaluate end to end: the files a run writes, LSUN on tfds mock data, exact resume."""
+
 import glob
 import json
 import math
@@ -30,8 +31,9 @@ def _records(workdir):
 
 
 def _restore(workdir, step):
-  return ocp.StandardCheckpointer().restore(os.path.join(workdir, "checkpoints", str(step),
-                                                         "default"))
+  return ocp.StandardCheckpointer().restore(
+    os.path.join(workdir, "checkpoints", str(step), "default")
+  )
 
 
 @pytest.fixture(name="runs", scope="module")
@@ -77,8 +79,9 @@ def test_resume_is_exact(runs):
   assert without_time(_records(split)) == without_time(_records(root / "straight"))
   assert second["metrics"] == straight["metrics"]
   for name in ("step_000003.png", "step_000006.png"):
-    assert (split / "samples" / name).read_bytes() == (root / "straight" / "samples" /
-                                                       name).read_bytes()
+    assert (split / "samples" / name).read_bytes() == (
+      root / "straight" / "samples" / name
+    ).read_bytes()
 
 
 def test_lsun_bedroom_on_tfds_mock_data(tmp_path):

@@ -12,14 +12,15 @@ The last section, apart from the networks, is BEGAN's equilibrium: k_t and the l
 scale, which `objectives.BEGAN` hands to the train step as its own state and end-of-iteration
 hook.
 """
+
 import functools
 from typing import Any
 
 import flax.linen as nn
-from flax import struct
 import jax
 import jax.numpy as jnp
 import optax
+from flax import struct
 
 from wgan_jax import models
 
@@ -27,8 +28,9 @@ from wgan_jax import models
 def num_scales(image_size: int) -> int:
   """Resolutions from `image_size` down to 8 (4 at 64x64); `image_size` must be 8 * 2^k."""
   if image_size < 8 or image_size & (image_size - 1):
-    raise ValueError(f"BEGAN nets need image_size = 8 * 2^k (8, 16, 32, 64, 128, ...), got "
-                     f"{image_size}.")
+    raise ValueError(
+      f"BEGAN nets need image_size = 8 * 2^k (8, 16, 32, 64, 128, ...), got {image_size}."
+    )
   return (image_size // 8).bit_length()
 
 
@@ -44,6 +46,7 @@ def _conv3x3(layers: models.LayerSet):
 
 class Encoder(nn.Module):
   """`[B, S, S, C] -> [B, embedding]`: filters n, 2n, 3n, ... at successive scales."""
+
   image_size: int = 64
   filters: int = 64
   embedding: int = 64
@@ -65,6 +68,7 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
   """`[B, Z] -> [B, S, S, C]`: dense to 8x8xn, two convs per scale, nearest-neighbour upsampling,
   a linear 3x3 conv to the output channels (no tanh, as the BEGAN code)."""
+
   image_size: int = 64
   channels: int = 3
   filters: int = 64
@@ -93,6 +97,7 @@ class BEGANGenerator(nn.Module):
     nz: noise length (64 in the paper; z ~ U[-1, 1]).
     layers: the conv type (flax's, or `kernels.XLA_CPU_LAYERS`).
   """
+
   image_size: int = 64
   channels: int = 3
   filters: int = 64
@@ -116,6 +121,7 @@ class BEGANDiscriminator(nn.Module):
     embedding: h, the bottleneck (64 in the paper).
     layers: the conv type (flax's, or `kernels.XLA_CPU_LAYERS`).
   """
+
   image_size: int = 64
   channels: int = 3
   filters: int = 64
@@ -129,8 +135,10 @@ class BEGANDiscriminator(nn.Module):
   def reconstruct(self, x_BxSxSxC):
     """D(x): the autoencoder's output, `[B, S, S, C]`."""
     if x_BxSxSxC.shape[1:] != (self.image_size, self.image_size, self.channels):
-      raise ValueError(f"discriminator expects images [B, {self.image_size}, {self.image_size}, "
-                       f"{self.channels}], got {x_BxSxSxC.shape}")
+      raise ValueError(
+        f"discriminator expects images [B, {self.image_size}, {self.image_size}, "
+        f"{self.channels}], got {x_BxSxSxC.shape}"
+      )
     return self.decoder(self.encoder(x_BxSxSxC))
 
   def __call__(self, x_BxSxSxC):
@@ -147,6 +155,7 @@ class MLPAutoencoderCritic(nn.Module):
     embedding: the bottleneck's size, below D so that the autoencoder cannot learn the identity
       (as BEGAN's 64 is far below an image's size).
   """
+
   features: int = 2
   width: int = 128
   num_hidden: int = 2
@@ -154,9 +163,11 @@ class MLPAutoencoderCritic(nn.Module):
 
   def setup(self):
     self.encoder = [nn.Dense(self.width) for _ in range(self.num_hidden)] + [
-        nn.Dense(self.embedding)]
+      nn.Dense(self.embedding)
+    ]
     self.decoder = [nn.Dense(self.width) for _ in range(self.num_hidden)] + [
-        nn.Dense(self.features)]
+      nn.Dense(self.features)
+    ]
 
   def reconstruct(self, x_BxD):
     """D(x): `[B, D]`."""
@@ -173,15 +184,18 @@ class MLPAutoencoderCritic(nn.Module):
 
 # --- Equilibrium: k_t and the learning-rate scale (not networks) ------------------------------
 
+
 class Balance(struct.PyTreeNode):
   """BEGAN's equilibrium state: k_t and the plateau tracker whose `scale` multiplies both
   players' learning rates (optax's `ReduceLROnPlateauState`)."""
+
   k_t: jax.Array
   plateau: Any
 
 
-def k_update(k_t: jax.Array, recon_real: jax.Array, recon_fake: jax.Array, *, gamma: float,
-             lambda_k: float) -> jax.Array:
+def k_update(
+  k_t: jax.Array, recon_real: jax.Array, recon_fake: jax.Array, *, gamma: float, lambda_k: float
+) -> jax.Array:
   """`clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1)`, from batch-mean losses (Berthelot
   et al. 2017, Sec. 3.4)."""
   return jnp.clip(k_t + lambda_k * (gamma * recon_real - recon_fake), 0.0, 1.0)
@@ -192,13 +206,15 @@ def convergence(recon_real: jax.Array, recon_fake: jax.Array, *, gamma: float) -
   return recon_real + jnp.abs(gamma * recon_real - recon_fake)
 
 
-def lr_plateau(*, factor: float, window: int, patience: int, rtol: float,
-               min_scale: float) -> optax.GradientTransformationExtraArgs:
+def lr_plateau(
+  *, factor: float, window: int, patience: int, rtol: float, min_scale: float
+) -> optax.GradientTransformationExtraArgs:
   """optax's plateau tracker for BEGAN's learning rate, fed M_global; only its state's `scale` is
   used: multiplied by `factor` when the mean of M_global over `window` generator steps has not
   fallen by a relative `rtol` below its best for `patience` windows, never below `min_scale`."""
-  return optax.contrib.reduce_on_plateau(factor=factor, patience=patience, rtol=rtol,
-                                         accumulation_size=window, min_scale=min_scale)
+  return optax.contrib.reduce_on_plateau(
+    factor=factor, patience=patience, rtol=rtol, accumulation_size=window, min_scale=min_scale
+  )
 
 
 def init_balance(plateau: optax.GradientTransformationExtraArgs) -> Balance:
@@ -206,9 +222,15 @@ def init_balance(plateau: optax.GradientTransformationExtraArgs) -> Balance:
   return Balance(k_t=jnp.zeros((), jnp.float32), plateau=plateau.init(jnp.zeros((), jnp.float32)))
 
 
-def update_balance(balance: Balance, recon_real: jax.Array, recon_fake: jax.Array, *,
-                   gamma: float, lambda_k: float,
-                   plateau: optax.GradientTransformationExtraArgs) -> tuple[Balance, dict]:
+def update_balance(
+  balance: Balance,
+  recon_real: jax.Array,
+  recon_fake: jax.Array,
+  *,
+  gamma: float,
+  lambda_k: float,
+  plateau: optax.GradientTransformationExtraArgs,
+) -> tuple[Balance, dict]:
   """BEGAN's end-of-iteration update: k_t, and the plateau tracker fed M_global.
 
   Args:
@@ -226,6 +248,11 @@ def update_balance(balance: Balance, recon_real: jax.Array, recon_fake: jax.Arra
   k_t = k_update(balance.k_t, recon_real, recon_fake, gamma=gamma, lambda_k=lambda_k)
   m_global = convergence(recon_real, recon_fake, gamma=gamma)
   _, state = plateau.update(None, balance.plateau, value=m_global)
-  metrics = {"k_t": k_t, "m_global": m_global, "lr_scale": state.scale,
-             "recon_real": recon_real, "recon_fake": recon_fake}
+  metrics = {
+    "k_t": k_t,
+    "m_global": m_global,
+    "lr_scale": state.scale,
+    "recon_real": recon_real,
+    "recon_fake": recon_fake,
+  }
   return Balance(k_t=k_t, plateau=state), metrics

@@ -1,6 +1,7 @@
 """Checkpoints with orbax: atomic saves that tell a full disk in one line, a resume that skips
 damaged steps (moving them aside, never deleting them), a refusal to mix architectures in one
 workdir, and a finiteness check to run on device before each save."""
+
 import errno
 import json
 import logging
@@ -16,8 +17,19 @@ from wgan_jax import orbax_quiet
 from wgan_jax.errors import CheckpointError, DiskFullError, WorkdirError
 
 # Config fields that fix the shapes of the state: a checkpoint only resumes under the same values.
-ARCHITECTURE_FIELDS = ("loss", "generator", "critic", "image_size", "channels", "nz", "width_g",
-                       "width_d", "n_extra_layers", "optimizer", "num_seeds")
+ARCHITECTURE_FIELDS = (
+  "loss",
+  "generator",
+  "critic",
+  "image_size",
+  "channels",
+  "nz",
+  "width_g",
+  "width_d",
+  "n_extra_layers",
+  "optimizer",
+  "num_seeds",
+)
 # The values of fields that a config.json written before them lacks.
 FIELD_DEFAULTS = {"num_seeds": 1}
 # A step folder that does not restore is renamed `<step>.unrestorable`: orbax lists only folders
@@ -25,10 +37,13 @@ FIELD_DEFAULTS = {"num_seeds": 1}
 MOVED_SUFFIX = ".unrestorable"
 _MISSING = "files missing (a partial copy?)"
 _REASONS = (  # what orbax or tensorstore says -> what the user reads
-    (("FileNotFoundError", "NOT_FOUND"), _MISSING),
-    (("JSONDecodeError", "Invalid JSON", "OUT_OF_RANGE", "DATA_LOSS"),
-     "a file is truncated or corrupt"),
-    (("strict", "stored shape"), "another architecture (array shapes differ)"))
+  (("FileNotFoundError", "NOT_FOUND"), _MISSING),
+  (
+    ("JSONDecodeError", "Invalid JSON", "OUT_OF_RANGE", "DATA_LOSS"),
+    "a file is truncated or corrupt",
+  ),
+  (("strict", "stored shape"), "another architecture (array shapes differ)"),
+)
 _log = logging.getLogger(__name__)
 
 
@@ -41,12 +56,18 @@ def make_manager(workdir: str, *, max_to_keep: int) -> ocp.CheckpointManager:
   temporary folders of saves that a crash interrupted."""
   # Synchronous saves: a checkpoint here is tens of MB at most, and a failure then surfaces in
   # `save` itself, told once, rather than later from orbax's writer threads.
-  options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
-                                         cleanup_tmp_directories=True,
-                                         enable_async_checkpointing=False)
+  options = ocp.CheckpointManagerOptions(
+    max_to_keep=max_to_keep,
+    create=True,
+    cleanup_tmp_directories=True,
+    enable_async_checkpointing=False,
+  )
   with orbax_quiet.quiet():  # no warnings of step folders without metadata: restore_latest tells
-    return ocp.CheckpointManager(os.path.abspath(os.path.join(workdir, "checkpoints")),
-                                 options=options, item_handlers=ocp.StandardCheckpointHandler())
+    return ocp.CheckpointManager(
+      os.path.abspath(os.path.join(workdir, "checkpoints")),
+      options=options,
+      item_handlers=ocp.StandardCheckpointHandler(),
+    )
 
 
 def all_finite(tree) -> jax.Array:
@@ -82,9 +103,11 @@ def save(manager: ocp.CheckpointManager, state) -> int:
     return step
   _remove_partial(manager, step, existed)
   intact = manager.all_steps()
-  kept, then = ((f"intact checkpoints: steps {', '.join(map(str, intact))}",
-                 f"resumes from step {intact[-1]}") if intact
-                else ("no checkpoint saved yet", "starts from step 0"))
+  kept, then = (
+    (f"intact checkpoints: steps {', '.join(map(str, intact))}", f"resumes from step {intact[-1]}")
+    if intact
+    else ("no checkpoint saved yet", "starts from step 0")
+  )
   failed = f"saving checkpoint step {step} to {folder} failed: {os.strerror(code).lower()}; {kept}"
   if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
     err = DiskFullError(f"{failed}; free space and rerun the same command (it {then}).")
@@ -111,16 +134,23 @@ def restore_latest(manager: ocp.CheckpointManager, abstract_state):
       state, reason = _try_restore(manager, step, abstract_state)
       if reason is None:
         for bad, why in skipped:
-          _log.warning("checkpoint step %d does not restore (%s); moved to %s; resuming from "
-                       "step %d", bad, why, _move_aside(manager, bad), step)
+          _log.warning(
+            "checkpoint step %d does not restore (%s); moved to %s; resuming from step %d",
+            bad,
+            why,
+            _move_aside(manager, bad),
+            step,
+          )
         manager.reload()
         return state
       quiet.failed = True
       skipped.append((step, reason))
   if skipped:
     tried = "; ".join(f"step {s}: {why}" for s, why in skipped)
-    raise CheckpointError(f"no checkpoint in {manager.directory} restores ({tried}); use a new "
-                          "--workdir, or move that checkpoints/ folder away to start over.")
+    raise CheckpointError(
+      f"no checkpoint in {manager.directory} restores ({tried}); use a new "
+      "--workdir, or move that checkpoints/ folder away to start over."
+    )
   return None
 
 
@@ -136,18 +166,24 @@ def check_compatible(workdir: str, config: dict):
   # orbax writes a step's tree metadata to `<step>/default/_METADATA` ("default": its item name).
   names = os.listdir(directory) if os.path.isdir(directory) else []
   if not os.path.exists(path) or not any(
-      n.isdigit() and os.path.isfile(os.path.join(directory, n, "default", "_METADATA"))
-      for n in names):
+    n.isdigit() and os.path.isfile(os.path.join(directory, n, "default", "_METADATA"))
+    for n in names
+  ):
     return
   with open(path) as f:
     saved = json.load(f)
   value = lambda c, k: c.get(k, FIELD_DEFAULTS.get(k))
-  diff = {k: (value(saved, k), value(config, k)) for k in ARCHITECTURE_FIELDS
-          if value(saved, k) != value(config, k)}
+  diff = {
+    k: (value(saved, k), value(config, k))
+    for k in ARCHITECTURE_FIELDS
+    if value(saved, k) != value(config, k)
+  }
   if diff:
     shown = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
-    raise CheckpointMismatch(f"{workdir} holds checkpoints of another architecture ({shown}); "
-                             "use a new --workdir or the same config.")
+    raise CheckpointMismatch(
+      f"{workdir} holds checkpoints of another architecture ({shown}); "
+      "use a new --workdir or the same config."
+    )
 
 
 def _try_restore(manager, step: int, abstract_state):
@@ -175,16 +211,22 @@ def _try_restore(manager, step: int, abstract_state):
 
 def _reason(e: Exception) -> str:
   text = f"{type(e).__name__}: {e}"
-  return next((why for keys, why in _REASONS if any(k in text for k in keys)),
-              f"unreadable ({type(e).__name__})")
+  return next(
+    (why for keys, why in _REASONS if any(k in text for k in keys)),
+    f"unreadable ({type(e).__name__})",
+  )
 
 
 def _shape_difference(saved_tree, abstract_state) -> str | None:
   """The first leaf (by name) whose shape differs, e.g. 'critic.params.Dense_0.kernel is (2, 8)
   there, (2, 16) now', or None."""
-  saved, wanted = ({jax.tree_util.keystr(path, simple=True, separator="."): getattr(x, "shape", ())
-                    for path, x in jax.tree_util.tree_flatten_with_path(tree)[0]}
-                   for tree in (saved_tree, abstract_state))
+  saved, wanted = (
+    {
+      jax.tree_util.keystr(path, simple=True, separator="."): getattr(x, "shape", ())
+      for path, x in jax.tree_util.tree_flatten_with_path(tree)[0]
+    }
+    for tree in (saved_tree, abstract_state)
+  )
   for name in sorted(saved.keys() | wanted.keys()):
     there, now = (tuple(d[name]) if name in d else "absent" for d in (saved, wanted))
     if there != now:

@@ -1,6 +1,7 @@
 """Samples from a trained run: rebuild the networks from `workdir/config.json`, restore the latest
 checkpoint, run the generator on prior draws or along paths between them (latent walks), write
 the results."""
+
 import dataclasses
 import json
 import os
@@ -9,8 +10,19 @@ import jax
 import ml_collections
 import numpy as np
 
-from wgan_jax import (checkpoint, config_check, pictures, recipe, seeds as seeds_lib,
-                      state as state_lib, steps)
+from wgan_jax import (
+  checkpoint,
+  config_check,
+  pictures,
+  recipe,
+  steps,
+)
+from wgan_jax import (
+  seeds as seeds_lib,
+)
+from wgan_jax import (
+  state as state_lib,
+)
 from wgan_jax.errors import CheckpointError, ConfigError
 
 
@@ -18,6 +30,7 @@ from wgan_jax.errors import CheckpointError, ConfigError
 class Trained:
   """A restored run: its config, the generator step it reached, its state and recipe (of the one
   seed asked for, in a workdir of several)."""
+
   config: ml_collections.ConfigDict
   step: int
   state: state_lib.GANState
@@ -54,13 +67,16 @@ def restore(workdir: str, *, seed_index: int = 0) -> Trained:
   r = recipe.build(config, _data_shape(config))
   seeds = seeds_lib.Seeds.of(config.seed, config.get("num_seeds", 1))
   if not 0 <= seed_index < len(seeds.values):
-    raise ConfigError(f"--seed_index={seed_index}: {workdir} holds the runs of seeds "
-                      f"{seeds.values[0]}..{seeds.values[-1]}; pick an index in "
-                      f"[0, {len(seeds.values)}).")
+    raise ConfigError(
+      f"--seed_index={seed_index}: {workdir} holds the runs of seeds "
+      f"{seeds.values[0]}..{seeds.values[-1]}; pick an index in "
+      f"[0, {len(seeds.values)})."
+    )
   device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
-  abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
-                          jax.eval_shape(seeds.vmap(r.create_state),
-                                         seeds.keys(seeds_lib.INIT)))
+  abstract = jax.tree.map(
+    lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
+    jax.eval_shape(seeds.vmap(r.create_state), seeds.keys(seeds_lib.INIT)),
+  )
   manager = checkpoint.make_manager(workdir, max_to_keep=config.keep_checkpoints)
   try:
     state = checkpoint.restore_latest(manager, abstract)
@@ -71,11 +87,14 @@ def restore(workdir: str, *, seed_index: int = 0) -> Trained:
   state = seeds.split(state)[seed_index][1]
   config.seed, config.num_seeds = seeds.values[seed_index], 1
   if not all(bool(jax.numpy.isfinite(x).all()) for x in jax.tree.leaves(state.generator.params)):
-    raise CheckpointError(f"the generator of {workdir}/checkpoints step {int(state.step)} is not "
-                          "finite (saved by a version that did not check); train again in a new "
-                          "--workdir.")
-  return Trained(config=config, step=int(state.step), state=state, recipe=r,
-                 num_seeds=len(seeds.values))
+    raise CheckpointError(
+      f"the generator of {workdir}/checkpoints step {int(state.step)} is not "
+      "finite (saved by a version that did not check); train again in a new "
+      "--workdir."
+    )
+  return Trained(
+    config=config, step=int(state.step), state=state, recipe=r, num_seeds=len(seeds.values)
+  )
 
 
 PATHS = ("linear", "slerp")  # the kinds of `interpolate`
@@ -87,17 +106,23 @@ def _generate(trained: Trained, z_NxZ: np.ndarray) -> np.ndarray:
   g = trained.state.generator
   run = jax.jit(lambda params, z: steps.apply_player(g, params, z)[0])
   batch = trained.config.batch_size
-  return np.concatenate(jax.device_get([run(g.params, z_NxZ[i:i + batch])
-                                        for i in range(0, len(z_NxZ), batch)]))
+  return np.concatenate(
+    jax.device_get([run(g.params, z_NxZ[i : i + batch]) for i in range(0, len(z_NxZ), batch)])
+  )
 
 
 def _noise(trained: Trained, key: jax.Array, num: int) -> np.ndarray:
   """`num` draws from the run's prior, in batches of its batch size keyed `fold_in(key, i)`."""
   batch, prior = trained.config.batch_size, trained.recipe.loss.noise_prior
   noise = jax.jit(steps.sample_noise, static_argnums=(1, 2, 3))
-  return np.concatenate(jax.device_get([
-      noise(jax.random.fold_in(key, i), batch, trained.config.nz, prior)
-      for i in range(-(-num // batch))]))[:num]
+  return np.concatenate(
+    jax.device_get(
+      [
+        noise(jax.random.fold_in(key, i), batch, trained.config.nz, prior)
+        for i in range(-(-num // batch))
+      ]
+    )
+  )[:num]
 
 
 def sample(trained: Trained, num: int, *, seed: int = 0) -> np.ndarray:
@@ -149,8 +174,9 @@ def interpolate(z0_Z: np.ndarray, z1_Z: np.ndarray, num: int, kind: str = "linea
   return (w0_Tx1 * z0 + w1_Tx1 * z1).astype(np.result_type(z0_Z, z1_Z))
 
 
-def latent_walk(trained: Trained, rows: int, num: int, *, kind: str = "linear",
-                seed: int = 0) -> np.ndarray:
+def latent_walk(
+  trained: Trained, rows: int, num: int, *, kind: str = "linear", seed: int = 0
+) -> np.ndarray:
   """Generator outputs along `rows` paths of `num` points between pairs of prior draws.
 
   The paths' points go through the generator together, in batches of the run's size (the last
@@ -167,16 +193,19 @@ def latent_walk(trained: Trained, rows: int, num: int, *, kind: str = "linear",
   if rows < 1:
     raise ConfigError(f"--rows={rows}: ask for at least one row.")
   if kind == "slerp" and prior != "normal":
-    raise ConfigError(f"--path=slerp (the great circle) suits a normal prior; this run's is "
-                      f"{prior!r}, whose cube it leaves: use --path=linear.")
+    raise ConfigError(
+      f"--path=slerp (the great circle) suits a normal prior; this run's is "
+      f"{prior!r}, whose cube it leaves: use --path=linear."
+    )
   ends_key, fill_key = (jax.random.fold_in(jax.random.key(seed), i) for i in range(2))
   ends_2RxZ = _noise(trained, ends_key, 2 * rows)
-  z_NxZ = np.concatenate([interpolate(ends_2RxZ[2 * i], ends_2RxZ[2 * i + 1], num, kind)
-                          for i in range(rows)])
+  z_NxZ = np.concatenate(
+    [interpolate(ends_2RxZ[2 * i], ends_2RxZ[2 * i + 1], num, kind) for i in range(rows)]
+  )
   fill = -len(z_NxZ) % trained.config.batch_size
   if fill:
     z_NxZ = np.concatenate([z_NxZ, _noise(trained, fill_key, fill)])
-  out = _generate(trained, z_NxZ)[:rows * num]
+  out = _generate(trained, z_NxZ)[: rows * num]
   return out.reshape(rows, num, *out.shape[1:])
 
 
@@ -212,7 +241,8 @@ def write_walk(walk_RxTx: np.ndarray, out_dir: str, *, step: int, kind: str) -> 
     np.save(stem + ".npy", walk_RxTx)
     return [stem + ".npy"]
   rows, num = walk_RxTx.shape[:2]
-  pictures.save_image_grid(walk_RxTx.reshape(rows * num, *walk_RxTx.shape[2:]), stem + ".png",
-                           columns=num)
+  pictures.save_image_grid(
+    walk_RxTx.reshape(rows * num, *walk_RxTx.shape[2:]), stem + ".png", columns=num
+  )
   np.save(stem + ".npy", walk_RxTx)
   return [stem + ".png", stem + ".npy"]

@@ -6,13 +6,15 @@ parameters and functions); GPU and TPU compilers are built around their own conv
 (cuDNN, the TPU's), which flax's layers reach directly. Both sets hold identical parameter trees,
 so a checkpoint written with one restores and samples with the other.
 """
+
 import jax
 
 from wgan_jax import models, xla_cpu
 
 KERNELS = ("auto", "xla_cpu", "flax")
-XLA_CPU_LAYERS = models.LayerSet(conv=xla_cpu.Conv, conv_transpose=xla_cpu.ConvTranspose,
-                                 batch_norm=xla_cpu.BatchNorm)
+XLA_CPU_LAYERS = models.LayerSet(
+  conv=xla_cpu.Conv, conv_transpose=xla_cpu.ConvTranspose, batch_norm=xla_cpu.BatchNorm
+)
 
 
 def layers_for(kernels: str = "auto", backend: str | None = None) -> models.LayerSet:

@@ -16,14 +16,15 @@ whose "score" of an example is its L1 reconstruction error; its equilibrium live
 
 `objectives.py` makes one object per method of these functions.
 """
+
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 
-
 # --- WGAN ---------------------------------------------------------------------------------------
+
 
 def critic_loss(critic_real_B: jax.Array, critic_fake_B: jax.Array) -> jax.Array:
   """`mean f(fake) - mean f(real)`, a scalar the critic minimises."""
@@ -37,6 +38,7 @@ def generator_loss(critic_fake_B: jax.Array) -> jax.Array:
 
 # --- WGAN-GP ------------------------------------------------------------------------------------
 
+
 def interpolate(real_Bx___: jax.Array, fake_Bx___: jax.Array, eps_B: jax.Array) -> jax.Array:
   """`eps_i * real_i + (1 - eps_i) * fake_i`, one epsilon per example: `[B, ...]`."""
   eps = eps_B.reshape(eps_B.shape + (1,) * (real_Bx___.ndim - 1))
@@ -49,8 +51,13 @@ def _safe_norm(sq_B: jax.Array) -> jax.Array:
   return jnp.where(positive, jnp.sqrt(jnp.where(positive, sq_B, 1.0)), 0.0)
 
 
-def gradient_penalty(critic_fn: Callable[[jax.Array], jax.Array], real_Bx___: jax.Array,
-                     fake_Bx___: jax.Array, eps_B: jax.Array, weight: float) -> jax.Array:
+def gradient_penalty(
+  critic_fn: Callable[[jax.Array], jax.Array],
+  real_Bx___: jax.Array,
+  fake_Bx___: jax.Array,
+  eps_B: jax.Array,
+  weight: float,
+) -> jax.Array:
   """WGAN-GP's two-sided penalty `weight * mean_i (|grad_x f(x_hat_i)|_2 - 1)^2`.
 
   Per-example gradients come from the gradient of `sum_i f(x_hat_i)`, which is exact only when
@@ -72,6 +79,7 @@ def gradient_penalty(critic_fn: Callable[[jax.Array], jax.Array], real_Bx___: ja
 
 
 # --- Standard GAN -------------------------------------------------------------------------------
+
 
 def gan_discriminator_loss(logit_real_B: jax.Array, logit_fake_B: jax.Array) -> jax.Array:
   """`-mean log D(x) - mean log(1 - D(G(z)))` with `D = sigmoid(logit)`: minus L(D, g)."""
@@ -97,7 +105,9 @@ def js_estimate(discriminator_loss: jax.Array) -> jax.Array:
 
 # --- BEGAN --------------------------------------------------------------------------------------
 
-def began_discriminator_loss(recon_real_B: jax.Array, recon_fake_B: jax.Array,
-                             k_t: jax.Array) -> jax.Array:
+
+def began_discriminator_loss(
+  recon_real_B: jax.Array, recon_fake_B: jax.Array, k_t: jax.Array
+) -> jax.Array:
   """`L(x) - k_t L(G(z_D))`, L the per-example L1 reconstruction error averaged over the batch."""
   return jnp.mean(recon_real_B) - k_t * jnp.mean(recon_fake_B)

@@ -12,6 +12,7 @@ default; `wgan_jax.kernels` chooses per backend), as Flax's ImageNet example tak
 (mixed precision) while parameters, batch-norm statistics and the returned images and scores
 stay float32, so the optimizers and the clip act on float32 master weights.
 """
+
 import dataclasses
 import functools
 import math
@@ -31,6 +32,7 @@ conv_init = nn.initializers.normal(0.02)
 class LayerSet:
   """The layer types a network is built from, each taking the arguments of the flax layer it
   defaults to; `wgan_jax.kernels` holds the XLA:CPU set, with the same parameters."""
+
   conv: ModuleDef = nn.Conv
   conv_transpose: ModuleDef = nn.ConvTranspose
   batch_norm: ModuleDef = nn.BatchNorm
@@ -47,9 +49,15 @@ def _batch_norm(layers: LayerSet, dtype):
   """PyTorch's `BatchNorm2d` in training mode (its momentum 0.1 is flax's 0.9; the variance in
   two passes, not flax's default fast one), initialised as the official code's `weights_init`
   (scale N(1, 0.02), bias 0), as a constructor of `layers.batch_norm`."""
-  return functools.partial(layers.batch_norm, use_running_average=False, momentum=0.9,
-                           epsilon=1e-5, use_fast_variance=False, scale_init=_bn_scale_init,
-                           dtype=dtype)
+  return functools.partial(
+    layers.batch_norm,
+    use_running_average=False,
+    momentum=0.9,
+    epsilon=1e-5,
+    use_fast_variance=False,
+    scale_init=_bn_scale_init,
+    dtype=dtype,
+  )
 
 
 def base_size(image_size: int) -> int:
@@ -77,9 +85,14 @@ def _torch_dense(features: int, fan_in: int, name: str):
   """A Dense layer initialised as PyTorch's nn.Linear: weights and bias U(±1/sqrt(fan_in))."""
   bound = 1.0 / math.sqrt(fan_in)
   bias_init = lambda key, shape, dtype=jnp.float32: jax.random.uniform(
-      key, shape, dtype, -bound, bound)
-  return nn.Dense(features, kernel_init=nn.initializers.variance_scaling(1 / 3, "fan_in", "uniform"),
-                  bias_init=bias_init, name=name)
+    key, shape, dtype, -bound, bound
+  )
+  return nn.Dense(
+    features,
+    kernel_init=nn.initializers.variance_scaling(1 / 3, "fan_in", "uniform"),
+    bias_init=bias_init,
+    name=name,
+  )
 
 
 def _critic_norm(kind: str, layers: LayerSet, dtype):
@@ -89,7 +102,7 @@ def _critic_norm(kind: str, layers: LayerSet, dtype):
   if kind == "layer":
     return functools.partial(nn.LayerNorm, epsilon=1e-5, reduction_axes=(-3, -2, -1), dtype=dtype)
   if kind == "none":
-    return lambda: (lambda h: h)
+    return lambda: lambda h: h
   raise ValueError(f"unknown critic norm {kind!r}; use 'batch', 'layer' or 'none'.")
 
 
@@ -108,6 +121,7 @@ class DCGANCritic(nn.Module):
       are float32 either way.
     layers: the conv and batch-norm types (flax's, or `kernels.XLA_CPU_LAYERS`).
   """
+
   image_size: int = 64
   channels: int = 3
   width: int = 64
@@ -120,10 +134,13 @@ class DCGANCritic(nn.Module):
   def __call__(self, x_BxHxWxC):
     check_image_size(self.image_size)
     if x_BxHxWxC.shape[1:] != (self.image_size, self.image_size, self.channels):
-      raise ValueError(f"critic expects images [B, {self.image_size}, {self.image_size}, "
-                       f"{self.channels}], got {x_BxHxWxC.shape}")
-    conv = functools.partial(self.layers.conv, use_bias=False, kernel_init=conv_init,
-                             dtype=self.dtype)
+      raise ValueError(
+        f"critic expects images [B, {self.image_size}, {self.image_size}, "
+        f"{self.channels}], got {x_BxHxWxC.shape}"
+      )
+    conv = functools.partial(
+      self.layers.conv, use_bias=False, kernel_init=conv_init, dtype=self.dtype
+    )
     down = lambda features: conv(features, (4, 4), (2, 2), padding=((1, 1), (1, 1)))
     norm = _critic_norm(self.norm, self.layers, self.dtype)
     act = lambda h: nn.leaky_relu(h, 0.2)
@@ -155,6 +172,7 @@ class DCGANGenerator(nn.Module):
     layers: the conv, transposed-conv and batch-norm types (flax's, or
       `kernels.XLA_CPU_LAYERS`).
   """
+
   image_size: int = 64
   channels: int = 3
   width: int = 64
@@ -170,13 +188,21 @@ class DCGANGenerator(nn.Module):
     check_image_size(self.image_size)
     if z_BxZ.ndim != 2 or z_BxZ.shape[1] != self.nz:
       raise ValueError(f"generator expects noise [B, {self.nz}], got {z_BxZ.shape}")
-    norm = _batch_norm(self.layers, self.dtype) if self.batch_norm else lambda: (lambda h: h)
+    norm = _batch_norm(self.layers, self.dtype) if self.batch_norm else lambda: lambda h: h
     # flax pads the stride-dilated input: PyTorch's ConvTranspose2d padding p is K - 1 - p here.
-    conv_t = functools.partial(self.layers.conv_transpose, use_bias=False, kernel_init=conv_init,
-                               transpose_kernel=True, dtype=self.dtype)
+    conv_t = functools.partial(
+      self.layers.conv_transpose,
+      use_bias=False,
+      kernel_init=conv_init,
+      transpose_kernel=True,
+      dtype=self.dtype,
+    )
     up = lambda features: conv_t(features, (4, 4), (2, 2), padding=((2, 2), (2, 2)))
-    features = (self.width if self.constant_filters
-                else dcgan_generator_base_width(self.image_size, self.width))
+    features = (
+      self.width
+      if self.constant_filters
+      else dcgan_generator_base_width(self.image_size, self.width)
+    )
     size = base_size(self.image_size)
     # The official ConvTranspose2d(nz, features, size, 1, 0) on the noise as a 1x1 map.
     h = conv_t(features, (size, size), padding=((size - 1, size - 1),) * 2)(z_BxZ[:, None, None])
@@ -186,18 +212,26 @@ class DCGANGenerator(nn.Module):
       h = nn.relu(norm()(up(features)(h)))
       size *= 2
     for _ in range(self.n_extra_layers):
-      h = self.layers.conv(features, (3, 3), padding=((1, 1), (1, 1)), use_bias=False,
-                           kernel_init=conv_init, dtype=self.dtype)(h)
+      h = self.layers.conv(
+        features,
+        (3, 3),
+        padding=((1, 1), (1, 1)),
+        use_bias=False,
+        kernel_init=conv_init,
+        dtype=self.dtype,
+      )(h)
       h = nn.relu(norm()(h))
     return jnp.tanh(up(self.channels)(h).astype(jnp.float32))
 
 
 class MLPCritic(nn.Module):
-  """MLP_D of the official code: flatten, 3 hidden ReLU layers of `width`, one score: `[B, ...] -> [B]`.
+  """MLP_D of the official code: flatten, 3 hidden ReLU layers of `width`, one score:
+  `[B, ...] -> [B]`.
 
   Works on images `[B, H, W, C]` and on points `[B, D]` alike. Dense layers keep PyTorch's
   default initialisation, as the official code does.
   """
+
   width: int = 512
   num_hidden: int = 3
 
@@ -215,6 +249,7 @@ class MLPGenerator(nn.Module):
   Maps `z_BxZ` to `[B, image_size, image_size, channels]`, or to `[B, *output_shape]` when
   `output_shape` is given (e.g. `(2,)` for points in the plane).
   """
+
   image_size: int = 64
   channels: int = 3
   width: int = 512

@@ -8,16 +8,20 @@ happens at the end of an iteration (BEGAN's k_t and learning-rate plateau), how 
 updates are scaled, and which states it refuses. They are frozen dataclasses, hashable, so a
 static jit argument; `make` builds one from a config's flat fields.
 """
+
 import dataclasses
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 
 from wgan_jax import began, losses
 
-_BALANCE = ("BEGAN needs the state's `balance` and the other objectives must not have one: pass "
-            "the same `loss=` to create_state and to the steps.")
+_BALANCE = (
+  "BEGAN needs the state's `balance` and the other objectives must not have one: pass "
+  "the same `loss=` to create_state and to the steps."
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -32,6 +36,7 @@ class Objective:
       reconstruction error (BEGAN's), rather than a network of scores or logits.
     noise_prior: p(z), "normal" (N(0, I)) or "uniform" (U[-1, 1]).
   """
+
   name: ClassVar[str]
   progress_metric: ClassVar[str]
   autoencoder_critic: ClassVar[bool] = False
@@ -58,8 +63,9 @@ class Objective:
     """(noise key, gradient penalty's key) of one critic update: all of `key` for the noise."""
     return key, None
 
-  def critic_loss(self, critic_real_B: jax.Array, critic_fake_B: jax.Array,
-                  balance: Any) -> tuple[jax.Array, dict]:
+  def critic_loss(
+    self, critic_real_B: jax.Array, critic_fake_B: jax.Array, balance: Any
+  ) -> tuple[jax.Array, dict]:
     """The critic's loss without the gradient penalty, and its metrics.
 
     Args:
@@ -71,8 +77,13 @@ class Objective:
     """
     raise NotImplementedError
 
-  def gradient_penalty(self, critic_fn: Callable[[jax.Array], jax.Array], real_Bx___: jax.Array,
-                       fake_Bx___: jax.Array, key: jax.Array | None) -> jax.Array | None:
+  def gradient_penalty(
+    self,
+    critic_fn: Callable[[jax.Array], jax.Array],
+    real_Bx___: jax.Array,
+    fake_Bx___: jax.Array,
+    key: jax.Array | None,
+  ) -> jax.Array | None:
     """A term added to the critic's loss, from `split_key`'s second key: None (no term)."""
     return None
 
@@ -97,6 +108,7 @@ def _means(critic_real_B, critic_fake_B) -> dict:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class WGAN(Objective):
   """WGAN: the critic's scores, their difference of means, the clip in the critic's optimizer."""
+
   name: ClassVar[str] = "wgan"
   progress_metric: ClassVar[str] = "wasserstein_estimate"
 
@@ -113,16 +125,19 @@ class WGAN(Objective):
 class WGANGP(WGAN):
   """WGAN-GP: WGAN's losses plus the gradient penalty of weight `gp_weight` (lambda); each critic
   update splits its key into the noise's and the interpolation weights'."""
+
   name: ClassVar[str] = "wgan_gp"
   gp_weight: float = 10.0
 
   def check(self, state):
     super().check(state)
     if state.critic.batch_stats:
-      raise ValueError("WGAN-GP penalises each example's gradient, but this critic has batch "
-                       "norm, which couples the examples of a batch: use a critic without batch "
-                       "norm (DCGANCritic(norm='layer'), the WGAN-GP paper's choice, or "
-                       "norm='none').")
+      raise ValueError(
+        "WGAN-GP penalises each example's gradient, but this critic has batch "
+        "norm, which couples the examples of a batch: use a critic without batch "
+        "norm (DCGANCritic(norm='layer'), the WGAN-GP paper's choice, or "
+        "norm='none')."
+      )
 
   def split_key(self, key):
     z_key, eps_key = jax.random.split(key)
@@ -137,6 +152,7 @@ class WGANGP(WGAN):
 class GAN(Objective):
   """The standard GAN: logits, binary cross-entropy; `generator` is its generator loss,
   "non_saturating" (-log D) or "minimax" (log(1 - D))."""
+
   name: ClassVar[str] = "gan"
   progress_metric: ClassVar[str] = "js_estimate"
   generator: str = "non_saturating"
@@ -166,6 +182,7 @@ class BEGAN(Objective):
     lr_factor, lr_window, lr_patience, lr_rtol, lr_min_scale: the learning-rate plateau
       (`began.lr_plateau`; the paper gives no numbers, so these are ours).
   """
+
   name: ClassVar[str] = "began"
   progress_metric: ClassVar[str] = "m_global"
   autoencoder_critic: ClassVar[bool] = True
@@ -185,9 +202,13 @@ class BEGAN(Objective):
 
   def plateau(self):
     """The learning-rate plateau tracker of `init_state`'s balance."""
-    return began.lr_plateau(factor=self.lr_factor, window=self.lr_window,
-                            patience=self.lr_patience, rtol=self.lr_rtol,
-                            min_scale=self.lr_min_scale)
+    return began.lr_plateau(
+      factor=self.lr_factor,
+      window=self.lr_window,
+      patience=self.lr_patience,
+      rtol=self.lr_rtol,
+      min_scale=self.lr_min_scale,
+    )
 
   def check(self, state):
     if not isinstance(state.balance, began.Balance):
@@ -208,18 +229,34 @@ class BEGAN(Objective):
 
   def end_of_iteration(self, balance, metrics):
     # L(x) of the last critic update's real batch, L(G(z_G)) of the generator update's samples.
-    return began.update_balance(balance, metrics["critic_real"], metrics["generator_loss"],
-                                gamma=self.gamma, lambda_k=self.lambda_k, plateau=self.plateau())
+    return began.update_balance(
+      balance,
+      metrics["critic_real"],
+      metrics["generator_loss"],
+      gamma=self.gamma,
+      lambda_k=self.lambda_k,
+      plateau=self.plateau(),
+    )
 
 
 OBJECTIVES = {o.name: o for o in (WGAN, WGANGP, GAN, BEGAN)}
 NAMES = tuple(OBJECTIVES)
 
 
-def make(name: str = "wgan", *, gp_weight: float = 10.0, gan_generator: str = "non_saturating",
-         began_gamma: float = 0.5, began_lambda_k: float = 0.001, began_lr_factor: float = 0.5,
-         began_lr_window: int = 1000, began_lr_patience: int = 2, began_lr_rtol: float = 0.01,
-         began_lr_min_scale: float = 0.25, prior: str | None = None) -> Objective:
+def make(
+  name: str = "wgan",
+  *,
+  gp_weight: float = 10.0,
+  gan_generator: str = "non_saturating",
+  began_gamma: float = 0.5,
+  began_lambda_k: float = 0.001,
+  began_lr_factor: float = 0.5,
+  began_lr_window: int = 1000,
+  began_lr_patience: int = 2,
+  began_lr_rtol: float = 0.01,
+  began_lr_min_scale: float = 0.25,
+  prior: str | None = None,
+) -> Objective:
   """The objective a config's flat fields describe: `name` (the config's `loss`) picks it, the
   fields named after it set its hyperparameters.
 
@@ -240,10 +277,19 @@ def make(name: str = "wgan", *, gp_weight: float = 10.0, gan_generator: str = "n
   """
   if name not in OBJECTIVES:
     raise ValueError(f"unknown loss {name!r}; use one of {NAMES}.")
-  own = {"wgan_gp": dict(gp_weight=gp_weight), "gan": dict(generator=gan_generator),
-         "began": dict(gamma=began_gamma, lambda_k=began_lambda_k, lr_factor=began_lr_factor,
-                       lr_window=began_lr_window, lr_patience=began_lr_patience,
-                       lr_rtol=began_lr_rtol, lr_min_scale=began_lr_min_scale)}
+  own = {
+    "wgan_gp": dict(gp_weight=gp_weight),
+    "gan": dict(generator=gan_generator),
+    "began": dict(
+      gamma=began_gamma,
+      lambda_k=began_lambda_k,
+      lr_factor=began_lr_factor,
+      lr_window=began_lr_window,
+      lr_patience=began_lr_patience,
+      lr_rtol=began_lr_rtol,
+      lr_min_scale=began_lr_min_scale,
+    ),
+  }
   prior_kw = {} if prior is None else {"noise_prior": prior}
   built = {n: cls(**own.get(n, {}), **prior_kw) for n, cls in OBJECTIVES.items()}
   return built[name]

@@ -1,12 +1,14 @@
 """Optimizers of the two players: PyTorch-numerics RMSprop, Adam, and WGAN's parameter clipping."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
 
-def rmsprop(learning_rate: optax.ScalarOrSchedule, *, decay: float = 0.99,
-            eps: float = 1e-8) -> optax.GradientTransformation:
+def rmsprop(
+  learning_rate: optax.ScalarOrSchedule, *, decay: float = 0.99, eps: float = 1e-8
+) -> optax.GradientTransformation:
   """RMSprop with PyTorch's numerics, as the official WGAN code uses it.
 
   `v = decay * v + (1 - decay) * g**2` (v starts at 0) and `update = -lr * g / (sqrt(v) + eps)`:
@@ -32,12 +34,14 @@ def _check_clip_value(clip_value: float):
 def project_params(params, clip_value: float):
   """Clips every leaf of `params` to [-c, c] (c rounded down to the leaf's dtype)."""
   _check_clip_value(clip_value)
-  return jax.tree.map(lambda p: jnp.clip(p, -_bound(clip_value, p.dtype),
-                                         _bound(clip_value, p.dtype)), params)
+  return jax.tree.map(
+    lambda p: jnp.clip(p, -_bound(clip_value, p.dtype), _bound(clip_value, p.dtype)), params
+  )
 
 
 def _clipped_update(p, u, clip_value):
-  """An update u' such that `p + u'`, rounded in p's dtype, is clip(p + u) or a neighbour in [-b, b].
+  """An update u' such that `p + u'`, rounded in p's dtype, is clip(p + u) or a neighbour in
+  [-b, b].
 
   Where `p + u` already lies in the box the update is returned unchanged. Elsewhere `t - p`
   (t the clipped target) can round so that `p + (t - p)` leaves the box by an ulp; then the update
@@ -74,14 +78,22 @@ def clip_params(clip_value: float) -> optax.GradientTransformation:
 
   def update_fn(updates, state, params=None):
     if params is None:
-      raise ValueError("clip_params needs the current params: call tx.update(grads, state, params).")
+      raise ValueError(
+        "clip_params needs the current params: call tx.update(grads, state, params)."
+      )
     return jax.tree.map(lambda u, p: _clipped_update(p, u, clip_value), updates, params), state
 
   return optax.GradientTransformation(init_fn, update_fn)
 
 
-def make_optimizer(name: str, learning_rate: float, *, clip_value: float | None = None,
-                   beta1: float = 0.5, beta2: float = 0.999) -> optax.GradientTransformation:
+def make_optimizer(
+  name: str,
+  learning_rate: float,
+  *,
+  clip_value: float | None = None,
+  beta1: float = 0.5,
+  beta2: float = 0.999,
+) -> optax.GradientTransformation:
   """One player's optimizer: `rmsprop` (the paper's) or `adam`, followed by clipping when
   `clip_value` is given (the WGAN critic).
 

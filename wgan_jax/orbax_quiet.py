@@ -5,6 +5,7 @@ it abandoned, and tensorstore reports late callbacks as unraisable exceptions: t
 for one full disk. `quiet()` silences those around an orbax call; `os_error_code` finds the errno
 behind what orbax raises.
 """
+
 import contextlib
 import gc
 import logging
@@ -33,8 +34,10 @@ def _drop_orbax_leftovers(report):
   # late callbacks (`Event loop is closed`) report exceptions as unraisable: noise, as the
   # failure itself is told once.
   frames = traceback.extract_tb(report.exc_traceback)
-  if not ("Event loop is closed" in str(report.exc_value)
-          or any(f"{os.sep}orbax{os.sep}" in frame.filename for frame in frames)):
+  if not (
+    "Event loop is closed" in str(report.exc_value)
+    or any(f"{os.sep}orbax{os.sep}" in frame.filename for frame in frames)
+  ):
     _drop_orbax_leftovers.previous(report)
 
 

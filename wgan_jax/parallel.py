@@ -4,11 +4,13 @@ What `pmap` did, without it: the state is replicated (`P()`), the critic batches
 are sharded along B over the mesh axis "data", and XLA's partitioner inserts the all-reduces, so
 gradients and batch-norm statistics are those of the global batch on any number of devices.
 """
+
 import os
 
 import jax
 import numpy as np
-from jax.sharding import NamedSharding, PartitionSpec as P
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from wgan_jax.errors import ConfigError
 
@@ -22,13 +24,18 @@ def maybe_initialize_distributed():
   TPU with its 8 cores) needs nothing.
   """
   env = os.environ.get
-  multi = (env("JAX_COORDINATOR_ADDRESS") or int(env("SLURM_NTASKS", "1")) > 1
-           or int(env("OMPI_COMM_WORLD_SIZE", "1")) > 1 or "," in env("TPU_WORKER_HOSTNAMES", ""))
+  multi = (
+    env("JAX_COORDINATOR_ADDRESS")
+    or int(env("SLURM_NTASKS", "1")) > 1
+    or int(env("OMPI_COMM_WORLD_SIZE", "1")) > 1
+    or "," in env("TPU_WORKER_HOSTNAMES", "")
+  )
   if multi and not jax.distributed.is_initialized():
     # jax reads only the address from the environment; the count and index must be passed.
     count, index = env("JAX_NUM_PROCESSES"), env("JAX_PROCESS_ID")
-    jax.distributed.initialize(num_processes=int(count) if count else None,
-                               process_id=int(index) if index else None)
+    jax.distributed.initialize(
+      num_processes=int(count) if count else None, process_id=int(index) if index else None
+    )
 
 
 def make_mesh(*, explicit: bool = True) -> jax.sharding.Mesh:
@@ -58,8 +65,9 @@ def check_batch_size(batch_size: int, num_devices: int):
   if batch_size % num_devices:
     lower = batch_size // num_devices * num_devices
     sizes = " or ".join(str(s) for s in (lower, lower + num_devices) if s > 0)
-    raise ConfigError(f"--config.batch_size={batch_size} does not divide over {num_devices} "
-                      f"devices; use {sizes}.")
+    raise ConfigError(
+      f"--config.batch_size={batch_size} does not divide over {num_devices} devices; use {sizes}."
+    )
 
 
 def global_batch(local_NxBxX: np.ndarray, sharding: NamedSharding) -> jax.Array:

@@ -1,4 +1,5 @@
 """Pictures people look at: sample grids, the Wasserstein curve, 2-D samples over the critic."""
+
 import math
 import os
 
@@ -10,8 +11,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from scipy.ndimage import median_filter  # noqa: E402
 
-MIN_IMAGE_PX = 64   # a sample is upscaled until its longer side has at least this many pixels
-MIN_GRID_PX = 512   # ... and the grid's images together at least this width
+MIN_IMAGE_PX = 64  # a sample is upscaled until its longer side has at least this many pixels
+MIN_GRID_PX = 512  # ... and the grid's images together at least this width
 
 
 def _atomic_save(save_fn, path: str):
@@ -34,12 +35,19 @@ def grid_columns(n: int) -> int:
 def viewable_scale(height: int, width: int, columns: int) -> int:
   """The integer upscale factor that makes an image at least MIN_IMAGE_PX on its longer side and
   `columns` images side by side at least MIN_GRID_PX wide; 1 when they already are (never less)."""
-  return max(1, math.ceil(MIN_IMAGE_PX / max(height, width)),
-             math.ceil(MIN_GRID_PX / (columns * width)))
+  return max(
+    1, math.ceil(MIN_IMAGE_PX / max(height, width)), math.ceil(MIN_GRID_PX / (columns * width))
+  )
 
 
-def image_grid(images_NxHxWxC: np.ndarray, *, padding: int = 2, columns: int | None = None,
-               scale: int | None = None, background: int = 128) -> np.ndarray:
+def image_grid(
+  images_NxHxWxC: np.ndarray,
+  *,
+  padding: int = 2,
+  columns: int | None = None,
+  scale: int | None = None,
+  background: int = 128,
+) -> np.ndarray:
   """Tiles images in [-1, 1] into one uint8 picture, row by row.
 
   Args:
@@ -60,12 +68,13 @@ def image_grid(images_NxHxWxC: np.ndarray, *, padding: int = 2, columns: int | N
   scale = scale or viewable_scale(h, w, columns)
   rows = math.ceil(n / columns)
   sh, sw = h * scale, w * scale
-  grid = np.full((rows * (sh + padding) + padding, columns * (sw + padding) + padding, c),
-                 background, np.uint8)
+  grid = np.full(
+    (rows * (sh + padding) + padding, columns * (sw + padding) + padding, c), background, np.uint8
+  )
   pixels = to_pixels(images_NxHxWxC).repeat(scale, axis=1).repeat(scale, axis=2)
   for i, image in enumerate(pixels):
     y, x = padding + (i // columns) * (sh + padding), padding + (i % columns) * (sw + padding)
-    grid[y:y + sh, x:x + sw] = image
+    grid[y : y + sh, x : x + sw] = image
   return grid
 
 
@@ -95,8 +104,14 @@ def median_filtered(values: np.ndarray, taps: int = 101) -> np.ndarray:
   return median_filter(values, size=taps, mode="nearest") if len(values) >= 3 else values
 
 
-def save_wasserstein_plot(steps: np.ndarray, estimates: np.ndarray, path: str, *,
-                          taps: int = 101, labels: list[str] | None = None) -> np.ndarray:
+def save_wasserstein_plot(
+  steps: np.ndarray,
+  estimates: np.ndarray,
+  path: str,
+  *,
+  taps: int = 101,
+  labels: list[str] | None = None,
+) -> np.ndarray:
   """The paper's Figure 3 curve: the Wasserstein estimate against generator steps, raw and
   median-filtered. Returns the picture written, `[H, W, 3]` uint8.
 
@@ -111,8 +126,9 @@ def save_wasserstein_plot(steps: np.ndarray, estimates: np.ndarray, path: str, *
   fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
   if labels is None:
     ax.plot(steps, estimates, color="0.8", lw=0.8, label="estimate")
-    ax.plot(steps, median_filtered(estimates, taps), color="C0", lw=1.5,
-            label=f"median filter ({taps})")
+    ax.plot(
+      steps, median_filtered(estimates, taps), color="C0", lw=1.5, label=f"median filter ({taps})"
+    )
   else:
     for i, label in enumerate(labels):
       ax.plot(steps, median_filtered(estimates[:, i], taps), lw=1.2, label=label)
@@ -127,8 +143,9 @@ def save_wasserstein_plot(steps: np.ndarray, estimates: np.ndarray, path: str, *
   return pixels
 
 
-def save_points_plot(samples_Nx2: np.ndarray, real_Mx2: np.ndarray, path: str, *,
-                     critic_fn=None, title: str = "") -> np.ndarray:
+def save_points_plot(
+  samples_Nx2: np.ndarray, real_Mx2: np.ndarray, path: str, *, critic_fn=None, title: str = ""
+) -> np.ndarray:
   """2-D samples (orange) over real points (blue) and, given `critic_fn: [K, 2] -> [K]`, the
   critic's contours. Returns the picture written, `[H, W, 3]` uint8 (for TensorBoard)."""
   fig, ax = plt.subplots(figsize=(5, 5), dpi=100)

@@ -1,6 +1,7 @@
 """Training progress as people read it: tqdm's redrawn bar in a terminal; elsewhere (a log file,
 CI output, a notebook that captures output) one plain line every few steps or seconds, since a
 redrawn bar there becomes hundreds of carriage-return updates on one line."""
+
 import sys
 import time
 from typing import TextIO
@@ -32,9 +33,17 @@ class LineProgress:
   the first step, which includes compiling.
   """
 
-  def __init__(self, *, total: int, initial: int = 0, file: TextIO | None = None,
-               every_steps: int | None = None, every_seconds: float = EVERY_SECONDS,
-               disable: bool = False, clock=time.monotonic):
+  def __init__(
+    self,
+    *,
+    total: int,
+    initial: int = 0,
+    file: TextIO | None = None,
+    every_steps: int | None = None,
+    every_seconds: float = EVERY_SECONDS,
+    disable: bool = False,
+    clock=time.monotonic,
+  ):
     self.total, self.n, self.disable = total, initial, disable
     self.file = file or sys.stderr
     self.every_steps = every_steps or max(1, total // LINES_PER_RUN)
@@ -62,8 +71,10 @@ class LineProgress:
     now = self.clock()
     if self.rate_from is None:
       self.rate_from = (self.n, now)
-    if (self.n // self.every_steps > self.last_n // self.every_steps
-        or now - self.last_time >= self.every_seconds):
+    if (
+      self.n // self.every_steps > self.last_n // self.every_steps
+      or now - self.last_time >= self.every_seconds
+    ):
       self._line(now)
 
   def write(self, message: str):
@@ -82,8 +93,10 @@ class LineProgress:
     left = tqdm.format_interval((self.total - self.n) / rate) if rate else "?"
     shown = f" {self.postfix}" if self.postfix else ""
     speed = f"{rate:.3g} step/s" if rate else "? step/s"
-    self.write(f"step {self.n}/{self.total} ({100 * self.n // max(self.total, 1)}%){shown} "
-               f"[{tqdm.format_interval(now - self.start_time)}<{left}, {speed}]")
+    self.write(
+      f"step {self.n}/{self.total} ({100 * self.n // max(self.total, 1)}%){shown} "
+      f"[{tqdm.format_interval(now - self.start_time)}<{left}, {speed}]"
+    )
     self.last_n, self.last_time = self.n, now
     self.rate_from = (self.n, now)
 
@@ -94,6 +107,7 @@ def bar(*, total: int, initial: int = 0, disable: bool = False, file: TextIO | N
   `update(n)`, `set_postfix(dict, refresh=False)` and `write(message)`."""
   file = file or sys.stderr
   if is_terminal(file):
-    return tqdm(total=total, initial=initial, disable=disable, unit="step", dynamic_ncols=True,
-                file=file)
+    return tqdm(
+      total=total, initial=initial, disable=disable, unit="step", dynamic_ncols=True, file=file
+    )
   return LineProgress(total=total, initial=initial, disable=disable, file=file)

@@ -1,5 +1,6 @@
 """What a run writes as it goes: metrics.jsonl, TensorBoard events, the Wasserstein plot, and the
 warning the paper's authors describe (a negative estimate that persists)."""
+
 import json
 import logging
 import math
@@ -28,8 +29,11 @@ def _read_records(path: str) -> list[dict]:
         if not isinstance(record, dict) or not isinstance(record.get("step"), int):
           raise ValueError("not a record with an integer step")
       except ValueError as e:
-        warnings.warn(f"{path}:{number}: dropping an unreadable record ({e}; the end of a run "
-                      "that crashed or filled its disk)", stacklevel=3)
+        warnings.warn(
+          f"{path}:{number}: dropping an unreadable record ({e}; the end of a run "
+          "that crashed or filled its disk)",
+          stacklevel=3,
+        )
         continue
       records.append(record)
   return records
@@ -72,8 +76,9 @@ class RunLog:
         if "wasserstein_estimate" in r:
           self._add(r.get("seed"), r["step"], r["wasserstein_estimate"])
       self._jsonl = open(path, "a", buffering=1)
-      self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"),
-                               purge_step=start_step + 1 if start_step else None)
+      self._tb = SummaryWriter(
+        os.path.join(workdir, "tensorboard"), purge_step=start_step + 1 if start_step else None
+      )
 
   def _add(self, seed, step, estimate):
     steps, estimates = self.curves.setdefault(seed, ([], []))
@@ -101,14 +106,20 @@ class RunLog:
       if run >= NEGATIVE_PATIENCE and seed not in self.warned:
         self.warned.add(seed)
         which = "" if seed is None else f" of seed {seed}"
-        warning = (f"the Wasserstein estimate{which} has been negative for {run} steps "
-                   f"(step {step}): the critic is not estimating W; check the sign convention, "
-                   "the learning rate and the clip value.")
+        warning = (
+          f"the Wasserstein estimate{which} has been negative for {run} steps "
+          f"(step {step}): the critic is not estimating W; check the sign convention, "
+          "the learning rate and the clip value."
+        )
         logging.warning(warning)
     if log and self.write:
       tagged = {} if seed is None else {"seed": seed}
-      record = {"step": step, **tagged, **metrics,
-                "wall_time": round(time.time() - self.start_time, 3)}
+      record = {
+        "step": step,
+        **tagged,
+        **metrics,
+        "wall_time": round(time.time() - self.start_time, 3),
+      }
       self._jsonl.write(json.dumps(record) + "\n")
       prefix = "" if seed is None else f"seed_{seed}/"
       for name, value in metrics.items():
@@ -133,8 +144,12 @@ class RunLog:
     steps = np.asarray(self.curves[seeds[0]][0][:length])
     estimates_TxS = np.stack([self.curves[s][1][:length] for s in seeds], axis=1)
     labels = None if seeds == [None] else [f"seed {s}" for s in seeds]
-    pictures.save_wasserstein_plot(steps, estimates_TxS if labels else estimates_TxS[:, 0],
-                                   os.path.join(self.workdir, "wasserstein.png"), labels=labels)
+    pictures.save_wasserstein_plot(
+      steps,
+      estimates_TxS if labels else estimates_TxS[:, 0],
+      os.path.join(self.workdir, "wasserstein.png"),
+      labels=labels,
+    )
 
   def close(self):
     if self.write:

@@ -1,4 +1,5 @@
 """The official code's critic schedule, and where in the data stream a generator step starts."""
+
 import dataclasses
 
 
@@ -10,13 +11,19 @@ class CriticSchedule:
   The default is the official code's `100 if gen_iter < 25 or gen_iter % 500 == 0 else 5` ("the
   trick the paper forgot"); `warmup_steps=0, warmup_every=0` gives a constant `n_critic`.
   """
+
   n_critic: int = 5
   warmup_n_critic: int = 100
   warmup_steps: int = 25
   warmup_every: int = 500
 
   def __post_init__(self):
-    if self.n_critic < 1 or self.warmup_n_critic < 1 or self.warmup_steps < 0 or self.warmup_every < 0:
+    if (
+      self.n_critic < 1
+      or self.warmup_n_critic < 1
+      or self.warmup_steps < 0
+      or self.warmup_every < 0
+    ):
       raise ValueError(f"invalid critic schedule {self}: counts must be >= 1, steps >= 0.")
 
   def at(self, step: int) -> int:

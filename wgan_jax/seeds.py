@@ -5,6 +5,7 @@ exactly as that single run draws them. With N > 1 the state, the run's keys and 
 carry a leading seed axis `[S, ...]` and the steps are `jax.vmap`ped over it; with N = 1 nothing
 is stacked, so a one-seed run keeps its layout (and its checkpoints resume).
 """
+
 import dataclasses
 
 import jax
@@ -34,6 +35,7 @@ class Seeds:
   Attributes:
     values: the runs' seeds, `seed, seed + 1, ..., seed + N - 1`.
   """
+
   values: tuple[int, ...]
 
   @classmethod

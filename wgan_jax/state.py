@@ -1,12 +1,13 @@
 """The two players' training state: one pytree holding both, created by a pure function."""
+
 from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import optax
 from flax import struct
 from flax.training import train_state
-import optax
 
 from wgan_jax import objectives
 from wgan_jax.optim import project_params
@@ -14,6 +15,7 @@ from wgan_jax.optim import project_params
 
 class Player(train_state.TrainState):
   """One network's params, batch-norm statistics ({} without batch norm) and optimizer state."""
+
   batch_stats: Any
 
 
@@ -21,6 +23,7 @@ class GANState(struct.PyTreeNode):
   """Generator and critic. `step` counts generator iterations; `nz` is the noise length;
   `balance` is the objective's own state (`Objective.init_state`: BEGAN's `began.Balance`, None
   for the others; the name is BEGAN's, kept so that checkpoints keep their layout)."""
+
   generator: Player
   critic: Player
   nz: int = struct.field(pytree_node=False)
@@ -33,15 +36,23 @@ class GANState(struct.PyTreeNode):
 
 def _player(module: nn.Module, variables, tx: optax.GradientTransformation, params=None) -> Player:
   params = variables["params"] if params is None else params
-  return Player.create(apply_fn=module.apply, params=params, tx=tx,
-                       batch_stats=variables.get("batch_stats", {}))
+  return Player.create(
+    apply_fn=module.apply, params=params, tx=tx, batch_stats=variables.get("batch_stats", {})
+  )
 
 
-def create_state(key: jax.Array, *, generator: nn.Module, critic: nn.Module,
-                 generator_tx: optax.GradientTransformation,
-                 critic_tx: optax.GradientTransformation, data_shape: tuple[int, ...], nz: int,
-                 clip_value: float | None = None,
-                 loss: objectives.Objective = objectives.WGAN()) -> GANState:
+def create_state(
+  key: jax.Array,
+  *,
+  generator: nn.Module,
+  critic: nn.Module,
+  generator_tx: optax.GradientTransformation,
+  critic_tx: optax.GradientTransformation,
+  data_shape: tuple[int, ...],
+  nz: int,
+  clip_value: float | None = None,
+  loss: objectives.Objective = objectives.WGAN(),
+) -> GANState:
   """Initialises both players; pure, so `jax.jit(..., out_shardings=...)` can place the result.
 
   Args:
@@ -60,6 +71,9 @@ def create_state(key: jax.Array, *, generator: nn.Module, critic: nn.Module,
   c_params = c_vars["params"]
   if clip_value is not None:
     c_params = project_params(c_params, clip_value)
-  return GANState(generator=_player(generator, g_vars, generator_tx),
-                  critic=_player(critic, c_vars, critic_tx, c_params), nz=nz,
-                  balance=loss.init_state())
+  return GANState(
+    generator=_player(generator, g_vars, generator_tx),
+    critic=_player(critic, c_vars, critic_tx, c_params),
+    nz=nz,
+    balance=loss.init_state(),
+  )

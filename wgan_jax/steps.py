@@ -1,6 +1,7 @@
 """Training steps of WGAN (Arjovsky et al. 2017, Algorithm 1) and, through the objective passed as
 `loss=` (`objectives.py`), of WGAN-GP, the standard GAN and BEGAN: pure functions of
 (state, data, key), never jitted here."""
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -13,8 +14,9 @@ def apply_player(player: Player, params, x):
   """Runs one network in training mode. Returns (output, new batch_stats)."""
   if not player.batch_stats:
     return player.apply_fn({"params": params}, x), player.batch_stats
-  out, updates = player.apply_fn({"params": params, "batch_stats": player.batch_stats}, x,
-                                 mutable=["batch_stats"])
+  out, updates = player.apply_fn(
+    {"params": params, "batch_stats": player.batch_stats}, x, mutable=["batch_stats"]
+  )
   return out, updates["batch_stats"]
 
 
@@ -32,12 +34,21 @@ def _apply_gradients(player: Player, grads, batch_stats, scale: jax.Array | None
     return player.apply_gradients(grads=grads, batch_stats=batch_stats)
   updates, opt_state = player.tx.update(grads, player.opt_state, player.params)
   updates = jax.tree.map(lambda u: (scale * u).astype(u.dtype), updates)
-  return player.replace(step=player.step + 1, params=optax.apply_updates(player.params, updates),
-                        opt_state=opt_state, batch_stats=batch_stats)
+  return player.replace(
+    step=player.step + 1,
+    params=optax.apply_updates(player.params, updates),
+    opt_state=opt_state,
+    batch_stats=batch_stats,
+  )
 
 
-def critic_step(state: GANState, real_BxHxWxC: jax.Array, key: jax.Array, *,
-                loss: objectives.Objective = objectives.WGAN()):
+def critic_step(
+  state: GANState,
+  real_BxHxWxC: jax.Array,
+  key: jax.Array,
+  *,
+  loss: objectives.Objective = objectives.WGAN(),
+):
   """One critic update on a real batch and a fresh fake batch. Returns (state, metrics).
 
   Real and fake go through separate critic calls, so batch norm normalises each on its own
@@ -55,8 +66,9 @@ def critic_step(state: GANState, real_BxHxWxC: jax.Array, key: jax.Array, *,
     critic_real_B, stats = apply_player(critic, params, real_BxHxWxC)
     critic_fake_B, stats = apply_player(critic.replace(batch_stats=stats), params, fake)
     value, metrics = loss.critic_loss(critic_real_B, critic_fake_B, balance)
-    penalty = loss.gradient_penalty(lambda x: apply_player(critic, params, x)[0], real_BxHxWxC,
-                                    fake, penalty_key)
+    penalty = loss.gradient_penalty(
+      lambda x: apply_player(critic, params, x)[0], real_BxHxWxC, fake, penalty_key
+    )
     if penalty is not None:
       value, metrics = value + penalty, {**metrics, "gradient_penalty": penalty}
     return value, (stats, metrics)
@@ -67,8 +79,13 @@ def critic_step(state: GANState, real_BxHxWxC: jax.Array, key: jax.Array, *,
   return state.replace(critic=critic), metrics
 
 
-def generator_step(state: GANState, key: jax.Array, batch_size: int, *,
-                   loss: objectives.Objective = objectives.WGAN()):
+def generator_step(
+  state: GANState,
+  key: jax.Array,
+  batch_size: int,
+  *,
+  loss: objectives.Objective = objectives.WGAN(),
+):
   """One generator update against the current critic. Returns (state, metrics).
 
   The critic's params and batch statistics are left as they are.
@@ -94,8 +111,14 @@ def _iteration_keys(key: jax.Array, step: jax.Array):
   return critic_root, generator_key
 
 
-def critic_steps(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, *,
-                 unroll: int | bool = 1, loss: objectives.Objective = objectives.WGAN()):
+def critic_steps(
+  state: GANState,
+  real_NxBxHxWxC: jax.Array,
+  key: jax.Array,
+  *,
+  unroll: int | bool = 1,
+  loss: objectives.Objective = objectives.WGAN(),
+):
   """N critic updates in a `lax.scan`, a fresh real batch and noise key for each.
 
   Critic update i of the current generator iteration draws its randomness from
@@ -113,14 +136,20 @@ def critic_steps(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, *,
     (new state, metrics of every update, each `[N]`).
   """
   critic_root, _ = _iteration_keys(key, state.step)
-  keys = jax.vmap(lambda i: jax.random.fold_in(critic_root, i))(
-      jnp.arange(real_NxBxHxWxC.shape[0]))
-  return jax.lax.scan(lambda s, xs: critic_step(s, *xs, loss=loss), state,
-                      (real_NxBxHxWxC, keys), unroll=unroll)
+  keys = jax.vmap(lambda i: jax.random.fold_in(critic_root, i))(jnp.arange(real_NxBxHxWxC.shape[0]))
+  return jax.lax.scan(
+    lambda s, xs: critic_step(s, *xs, loss=loss), state, (real_NxBxHxWxC, keys), unroll=unroll
+  )
 
 
-def train_step(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, *,
-               unroll: int | bool = 1, loss: objectives.Objective = objectives.WGAN()):
+def train_step(
+  state: GANState,
+  real_NxBxHxWxC: jax.Array,
+  key: jax.Array,
+  *,
+  unroll: int | bool = 1,
+  loss: objectives.Objective = objectives.WGAN(),
+):
   """One generator iteration of Algorithm 1: N critic updates (a `lax.scan`), one generator
   update against the updated critic, then the objective's end-of-iteration hook (BEGAN's k_t and
   learning-rate plateau; nothing for the others).
@@ -139,8 +168,9 @@ def train_step(state: GANState, real_NxBxHxWxC: jax.Array, key: jax.Array, *,
   """
   _, generator_key = _iteration_keys(key, state.step)
   state, critic_metrics = critic_steps(state, real_NxBxHxWxC, key, unroll=unroll, loss=loss)
-  state, generator_metrics = generator_step(state, generator_key, real_NxBxHxWxC.shape[1],
-                                            loss=loss)
+  state, generator_metrics = generator_step(
+    state, generator_key, real_NxBxHxWxC.shape[1], loss=loss
+  )
   metrics = {**jax.tree.map(lambda m: m[-1], critic_metrics), **generator_metrics}
   balance, objective_metrics = loss.end_of_iteration(state.balance, metrics)
   return state.replace(balance=balance), {**metrics, **objective_metrics}

@@ -1,4 +1,6 @@
-"""train_and_evaluate(config, workdir): the one place that reads a whole config and jits the steps."""
+"""train_and_evaluate(config, workdir): the one place that reads a whole config and jits the
+steps."""
+
 import contextlib
 import errno
 import functools
@@ -9,16 +11,28 @@ import signal
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from wgan_jax import (checkpoint, config_check, data, models, parallel, pictures, progress,
-                      recipe, seeds as seeds_lib, steps)
+from wgan_jax import (
+  checkpoint,
+  config_check,
+  data,
+  models,
+  parallel,
+  pictures,
+  progress,
+  recipe,
+  steps,
+)
+from wgan_jax import (
+  seeds as seeds_lib,
+)
 from wgan_jax.errors import DiskFullError, TrainingDiverged, WorkdirError
-from wgan_jax.xla_cpu import compile_options
 from wgan_jax.run_log import RunLog
+from wgan_jax.xla_cpu import compile_options
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
 
 class _StopRequest:
   """Turns SIGINT/SIGTERM into a flag, so the loop saves a checkpoint before it exits."""
@@ -59,8 +73,9 @@ def _prepare_workdir(workdir: str):
     open(probe, "w").close()
     os.remove(probe)
   except OSError as e:
-    raise WorkdirError(f"workdir {workdir!r} is not writable ({e.strerror}); pass a --workdir "
-                       "you can write to.") from None
+    raise WorkdirError(
+      f"workdir {workdir!r} is not writable ({e.strerror}); pass a --workdir you can write to."
+    ) from None
 
 
 @contextlib.contextmanager
@@ -74,16 +89,20 @@ def _disk_full_is_one_line(workdir: str, manager):
       raise
     steps_ = manager.all_steps()
     raise DiskFullError(
-        e.errno, f"the disk holding {workdir} is full (writing {e.filename or 'the run log'}); "
-        f"intact checkpoints: {', '.join(map(str, steps_)) or 'none'}; free some space and rerun "
-        "the same command to resume from the newest.") from None
+      e.errno,
+      f"the disk holding {workdir} is full (writing {e.filename or 'the run log'}); "
+      f"intact checkpoints: {', '.join(map(str, steps_)) or 'none'}; free some space and rerun "
+      "the same command to resume from the newest.",
+    ) from None
 
 
 def _finite_players(state) -> dict[str, jax.Array]:
   """{"generator": bool, "critic": bool} on device: whether every parameter, batch statistic and
   optimizer moment of the player is finite."""
-  return {name: checkpoint.all_finite((p.params, p.batch_stats, p.opt_state))
-          for name, p in (("generator", state.generator), ("critic", state.critic))}
+  return {
+    name: checkpoint.all_finite((p.params, p.batch_stats, p.opt_state))
+    for name, p in (("generator", state.generator), ("critic", state.critic))
+  }
 
 
 def make_iteration(r: recipe.Recipe, *, put=lambda x: x, vmap=lambda f: f, **jit_kwargs):
@@ -125,21 +144,32 @@ def train_and_evaluate(config, workdir: str) -> dict:
   parallel.check_batch_size(config.batch_size, jax.device_count())
   seeds = seeds_lib.Seeds.of(config.seed, config.get("num_seeds", 1))
   mesh = parallel.make_mesh(explicit=not seeds.stacked)
-  source = seeds.source(lambda seed: data.make_source(
-      config.dataset, image_size=config.image_size, channels=config.channels,
-      batch_size=config.batch_size, seed=seed, data_dir=config.data_dir or None,
-      process_index=jax.process_index(), process_count=jax.process_count()))
+  source = seeds.source(
+    lambda seed: data.make_source(
+      config.dataset,
+      image_size=config.image_size,
+      channels=config.channels,
+      batch_size=config.batch_size,
+      seed=seed,
+      data_dir=config.data_dir or None,
+      process_index=jax.process_index(),
+      process_count=jax.process_count(),
+    )
+  )
   r = recipe.build(config, source.element_shape)
   checkpoint.check_compatible(workdir, config.to_dict())
   _prepare_workdir(workdir)
 
   repl = parallel.replicated(mesh)
   batches_sharding = parallel.batch_sharding(mesh, batch_axis=seeds.batch_axis)
-  init_key, run_key, sample_key = (seeds.keys(k) for k in (seeds_lib.INIT, seeds_lib.RUN,
-                                                             seeds_lib.SAMPLES))
+  init_key, run_key, sample_key = (
+    seeds.keys(k) for k in (seeds_lib.INIT, seeds_lib.RUN, seeds_lib.SAMPLES)
+  )
   create_state = seeds.vmap(r.create_state)
-  abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=repl),
-                          jax.eval_shape(create_state, init_key))
+  abstract = jax.tree.map(
+    lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=repl),
+    jax.eval_shape(create_state, init_key),
+  )
   manager = checkpoint.make_manager(workdir, max_to_keep=config.keep_checkpoints)
   state = checkpoint.restore_latest(manager, abstract)
   resumed = state is not None
@@ -152,26 +182,41 @@ def train_and_evaluate(config, workdir: str) -> dict:
 
   start = seeds_lib.step_of(state)
   iterate = make_iteration(
-      r, put=lambda x: parallel.global_batch(x, batches_sharding), vmap=seeds.vmap,
-      in_shardings=(repl, batches_sharding, repl), out_shardings=(repl, repl), donate_argnums=0)
-  sample = jax.jit(seeds.vmap(lambda g, z: steps.apply_player(g, g.params, z)[0]),
-                   out_shardings=repl)
-  z_fixed = seeds.vmap(lambda key: steps.sample_noise(key, config.num_samples, config.nz,
-                                                      r.loss.noise_prior))(sample_key)
+    r,
+    put=lambda x: parallel.global_batch(x, batches_sharding),
+    vmap=seeds.vmap,
+    in_shardings=(repl, batches_sharding, repl),
+    out_shardings=(repl, repl),
+    donate_argnums=0,
+  )
+  sample = jax.jit(
+    seeds.vmap(lambda g, z: steps.apply_player(g, g.params, z)[0]), out_shardings=repl
+  )
+  z_fixed = seeds.vmap(
+    lambda key: steps.sample_noise(key, config.num_samples, config.nz, r.loss.noise_prior)
+  )(sample_key)
 
   if main:
-    print(f"devices: {jax.device_count()} x {jax.devices()[0].device_kind} "
-          f"({jax.process_count()} process(es)); global batch {config.batch_size}")
-    print(f"parameters: generator {models.count_params(state.generator.params):,}, "
-          f"critic {models.count_params(state.critic.params):,}"
-          + (f" (all {len(seeds.values)} seeds)" if seeds.stacked else ""))
+    print(
+      f"devices: {jax.device_count()} x {jax.devices()[0].device_kind} "
+      f"({jax.process_count()} process(es)); global batch {config.batch_size}"
+    )
+    print(
+      f"parameters: generator {models.count_params(state.generator.params):,}, "
+      f"critic {models.count_params(state.critic.params):,}"
+      + (f" (all {len(seeds.values)} seeds)" if seeds.stacked else "")
+    )
     print(f"config:\n{config}")
     print(f"{'resuming from step ' + str(start) if resumed else 'starting'} in {workdir}")
 
   log = RunLog(workdir, write=main, start_step=start)
-  batches = seeds.batches(data.prefetch_batches(
-      source, (r.schedule.at(s) for s in range(start, config.num_steps)),
-      r.schedule.batches_before(start)))
+  batches = seeds.batches(
+    data.prefetch_batches(
+      source,
+      (r.schedule.at(s) for s in range(start, config.num_steps)),
+      r.schedule.batches_before(start),
+    )
+  )
   pending, last, stopped_by = None, [], None
   # The progress line shows the mean over seeds of the objective's progress metric.
   shown = r.loss.progress_metric
@@ -181,22 +226,30 @@ def train_and_evaluate(config, workdir: str) -> dict:
     latest = manager.latest_step()
     where = "none yet" if latest is None else f"step {latest} in {workdir}/checkpoints"
     which = f" of seed {seed}" if seeds.stacked else ""
-    return TrainingDiverged(f"non-finite {what}{which} at generator step {step}; last good "
-                            f"checkpoint: {where} (lower the learning rate?).")
+    return TrainingDiverged(
+      f"non-finite {what}{which} at generator step {step}; last good "
+      f"checkpoint: {where} (lower the learning rate?)."
+    )
 
   def drain(pending):
     """Fetches a finished step's metrics, logs them, and stops on a non-finite loss."""
     nonlocal last
     step, metrics = pending
-    last = [(seed, {k: float(v) for k, v in m.items()})
-            for seed, m in seeds.split(jax.device_get(metrics))]
+    last = [
+      (seed, {k: float(v) for k, v in m.items()})
+      for seed, m in seeds.split(jax.device_get(metrics))
+    ]
     for seed, m in last:
       bad = [k for k, v in m.items() if not math.isfinite(v)]
       if bad:
         raise diverged(", ".join(bad), step, seed)
     for seed, m in last:
-      warning = log.observe(step, m, log=step % config.log_every == 0 or step == config.num_steps,
-                            seed=seed if seeds.stacked else None)
+      warning = log.observe(
+        step,
+        m,
+        log=step % config.log_every == 0 or step == config.num_steps,
+        seed=seed if seeds.stacked else None,
+      )
       if warning:
         bar.write(f"warning: {warning}")
     value = np.mean([m.get(shown, float("nan")) for _, m in last])
@@ -218,17 +271,24 @@ def train_and_evaluate(config, workdir: str) -> dict:
       os.makedirs(os.path.dirname(path), exist_ok=True)
       if points:
         picture = pictures.save_points_plot(
-            images_i, seeds.split(real)[i][1], path, title=f"step {step}",
-            critic_fn=lambda x, c=players[i][1]: jax.device_get(critic_values(c, x)))
+          images_i,
+          seeds.split(real)[i][1],
+          path,
+          title=f"step {step}",
+          critic_fn=lambda x, c=players[i][1]: jax.device_get(critic_values(c, x)),
+        )
       else:
         picture = pictures.save_image_grid(images_i, path)
       log.image(seeds.prefix(seed) + "samples", picture, step)
     log.plot()
 
   t0 = time.time()
-  with _StopRequest() as stop, _finishing(manager), _disk_full_is_one_line(
-      workdir, manager), progress.bar(total=config.num_steps, initial=start,
-                                      disable=not main) as bar:
+  with (
+    _StopRequest() as stop,
+    _finishing(manager),
+    _disk_full_is_one_line(workdir, manager),
+    progress.bar(total=config.num_steps, initial=start, disable=not main) as bar,
+  ):
     for step in range(start, config.num_steps):
       state, metrics = iterate(state, next(batches), run_key)
       if pending:
@@ -257,6 +317,12 @@ def train_and_evaluate(config, workdir: str) -> dict:
   log.plot()
   log.close()
   means = {k: float(np.mean([m[k] for _, m in last])) for k in (last[0][1] if last else {})}
-  return {"step": seeds_lib.step_of(state), "seconds": time.time() - t0,
-          "wasserstein_estimate": means.get("wasserstein_estimate"), "workdir": workdir,
-          "stopped_by": stopped_by, "metrics": means, "seed_metrics": dict(last)}
+  return {
+    "step": seeds_lib.step_of(state),
+    "seconds": time.time() - t0,
+    "wasserstein_estimate": means.get("wasserstein_estimate"),
+    "workdir": workdir,
+    "stopped_by": stopped_by,
+    "metrics": means,
+    "seed_metrics": dict(last),
+  }

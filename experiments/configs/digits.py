@@ -13,6 +13,7 @@ Choices (measured on 2 shared CPU cores; see experiments/digits_wgan.py for the 
   every 500th), as in the paper.
 - 1,500 generator steps (~10,000 critic updates).
 """
+
 import ml_collections
 
 from experiments.configs import base
@@ -33,6 +34,7 @@ def get_config(loss: str = "wgan", smoke: bool = False) -> ml_collections.Config
   c.sample_every = 250
   c.checkpoint_every = 500
   if smoke:
-    base.shrink_for_tests(c, batch_size=min(c.batch_size, 16), num_steps=6, sample_every=3,
-                          checkpoint_every=3)
+    base.shrink_for_tests(
+      c, batch_size=min(c.batch_size, 16), num_steps=6, sample_every=3, checkpoint_every=3
+    )
   return c

@@ -4,6 +4,7 @@ DCGAN generator and critic (ngf = ndf = 64, nz = 100), RMSprop lr 5e-5, clip 0.0
 n_critic 5 with the official warm-up (100 critic updates for the first 25 generator steps and
 every 500th), 100,000 generator steps, samples every 500 steps.
 """
+
 import ml_collections
 
 from experiments.configs import base

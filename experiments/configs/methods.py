@@ -8,19 +8,31 @@ the standard GAN as the WGAN paper's baseline (DCGAN, Radford et al. 2016: Adam 
 one discriminator step); BEGAN, Berthelot et al. 2017 (Sec. 4: Adam 1e-4, batch 16, h = 64,
 z ~ U[-1, 1]^64, its own autoencoder nets).
 """
+
 import ml_collections
 
 NAMES = ("wgan", "wgan_gp", "gan", "began")
 
-_ADAM = dict(optimizer="adam", beta1=0.5, beta2=0.999, clip_value=0.0, critic_warmup=False,
-             generator="dcgan", critic="dcgan", nz=100, batch_size=64)
+_ADAM = dict(
+  optimizer="adam",
+  beta1=0.5,
+  beta2=0.999,
+  clip_value=0.0,
+  critic_warmup=False,
+  generator="dcgan",
+  critic="dcgan",
+  nz=100,
+  batch_size=64,
+)
 PUBLISHED = {
-    "wgan": dict(_ADAM, optimizer="rmsprop", lr=5e-5, clip_value=0.01, n_critic=5,
-                 critic_warmup=True),
-    "wgan_gp": dict(_ADAM, lr=1e-4, beta1=0.0, beta2=0.9, n_critic=5, critic="dcgan_layernorm"),
-    "gan": dict(_ADAM, lr=2e-4, n_critic=1),
-    "began": dict(_ADAM, lr=1e-4, n_critic=1, generator="began", critic="began", nz=64,
-                  batch_size=16),
+  "wgan": dict(
+    _ADAM, optimizer="rmsprop", lr=5e-5, clip_value=0.01, n_critic=5, critic_warmup=True
+  ),
+  "wgan_gp": dict(_ADAM, lr=1e-4, beta1=0.0, beta2=0.9, n_critic=5, critic="dcgan_layernorm"),
+  "gan": dict(_ADAM, lr=2e-4, n_critic=1),
+  "began": dict(
+    _ADAM, lr=1e-4, n_critic=1, generator="began", critic="began", nz=64, batch_size=16
+  ),
 }
 
 

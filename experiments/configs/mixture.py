@@ -12,6 +12,7 @@ contours in the pictures show it. Other methods (`--config.loss=...`) keep their
 optimizers, with MLP networks (BEGAN: its dense autoencoder critic). Pick the data with
 `--config.dataset` (`gp_8gaussians`, `ring8`, `grid25`, `gp_25gaussians`, `swissroll`).
 """
+
 import ml_collections
 
 from experiments.configs import base, methods

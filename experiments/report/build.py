@@ -1,4 +1,5 @@
 """Runs every experiment of the report and writes `report.md` with its figures."""
+
 import json
 import os
 import time
@@ -19,10 +20,10 @@ DATASETS = ("ring8", "grid25")
 # shows them moving samples onto the ring within a few hundred steps), since CPU budgets allow
 # thousands of generator steps, not the 100,000 of WGAN-GP's toy code.
 MIXTURE_RECIPES = {
-    "wgan": mixture_runs.PointRecipe.published("wgan", lr=1e-3, clip_value=0.05),
-    "wgan_gp": mixture_runs.PointRecipe.published("wgan_gp", lr=1e-3),
-    "gan": mixture_runs.PointRecipe.published("gan", lr=1e-3),
-    "began": mixture_runs.PointRecipe.published("began", lr=3e-4, began_lambda_k=0.01),
+  "wgan": mixture_runs.PointRecipe.published("wgan", lr=1e-3, clip_value=0.05),
+  "wgan_gp": mixture_runs.PointRecipe.published("wgan_gp", lr=1e-3),
+  "gan": mixture_runs.PointRecipe.published("gan", lr=1e-3),
+  "began": mixture_runs.PointRecipe.published("began", lr=3e-4, began_lambda_k=0.01),
 }
 # The critics whose value estimates W1 (times K), set beside the exact distance.
 W1_METHODS = ("wgan", "wgan_gp")
@@ -32,8 +33,9 @@ W1_DIGITS_RUNS = ("wgan_dcgan", "wgan_mlp")
 def filtered_estimates_at_scores(run) -> tuple[np.ndarray, np.ndarray]:
   """(median-filtered estimate, mask) at the scored steps; the mask leaves out step 0, where no
   estimate exists yet."""
-  filtered = np.asarray(pictures.median_filtered(
-      run.estimates, figures.filter_taps(len(run.estimates))))
+  filtered = np.asarray(
+    pictures.median_filtered(run.estimates, figures.filter_taps(len(run.estimates)))
+  )
   at = run.eval_steps > 0
   return filtered[np.maximum(run.eval_steps - 1, 0)], at
 
@@ -52,8 +54,12 @@ def w1_agreement(track) -> dict:
   track)."""
   rhos = [stats.spearmanr(e, w)[0] for e, w in zip(track["estimate"], track["w1"])]
   ratios = [e[-1] / w[-1] for e, w in zip(track["estimate"], track["w1"])]
-  return {"rho": float(np.mean(rhos)), "rhos": [float(r) for r in rhos],
-          "ratio": float(np.mean(ratios)), "points": len(track["steps"])}
+  return {
+    "rho": float(np.mean(rhos)),
+    "rhos": [float(r) for r in rhos],
+    "ratio": float(np.mean(ratios)),
+    "points": len(track["steps"]),
+  }
 
 
 def _heldout_digits(image_size, num_train):
@@ -63,8 +69,9 @@ def _heldout_digits(image_size, num_train):
   train_index, heldout_index = digits_classifier.split_indices()
   pick = np.random.default_rng(0).choice(train_index, num_train, replace=False)
   flat = lambda x: x.reshape(len(x), -1)
-  return images[heldout_index], wasserstein.exact_w1(flat(images[pick]),
-                                                     flat(images[heldout_index]))
+  return images[heldout_index], wasserstein.exact_w1(
+    flat(images[pick]), flat(images[heldout_index])
+  )
 
 
 def _foundations_section(fig_dir, s, log):
@@ -72,16 +79,20 @@ def _foundations_section(fig_dir, s, log):
   lines = foundations.parallel_lines(f)
   log(f"Figure 1: {lines.seconds:.0f} s, K {lines.slope:.3f} (R^2 {lines.r2:.3f})")
   figures.parallel_lines(
-      lines, os.path.join(fig_dir, "parallel_lines.png"),
-      title=f"seeds {', '.join(map(str, f.seeds))}; {f.critic_steps} critic updates per θ; "
-            f"{f.theta_steps} θ steps of {f.n_critic} critic updates each; "
-            f"{lines.seconds:.0f} s wall")
+    lines,
+    os.path.join(fig_dir, "parallel_lines.png"),
+    title=f"seeds {', '.join(map(str, f.seeds))}; {f.critic_steps} critic updates per θ; "
+    f"{f.theta_steps} θ steps of {f.n_critic} critic updates each; "
+    f"{lines.seconds:.0f} s wall",
+  )
   gaussians = foundations.two_gaussians(f)
   log(f"Figure 2: {gaussians.seconds:.0f} s")
   figures.two_gaussians(
-      gaussians, os.path.join(fig_dir, "two_gaussians.png"),
-      title=f"seed {f.seeds[0]} of {len(f.seeds)} drawn; {f.gaussian_steps} updates of each "
-            f"network; {gaussians.seconds:.0f} s wall (all seeds)")
+    gaussians,
+    os.path.join(fig_dir, "two_gaussians.png"),
+    title=f"seed {f.seeds[0]} of {len(f.seeds)} drawn; {f.gaussian_steps} updates of each "
+    f"network; {gaussians.seconds:.0f} s wall (all seeds)",
+  )
   return lines, gaussians
 
 
@@ -91,18 +102,25 @@ def _digits_section(workdir, s, log):
   runs = {}
   for name in settings_lib.DIGITS_RUNS:
     config = settings_lib.digits_config(name, s)
-    runs[name] = train_digits(config, scorer, eval_every=s.eval_every,
-                              num_eval_images=s.eval_images, w1_reference=heldout)
+    runs[name] = train_digits(
+      config, scorer, eval_every=s.eval_every, num_eval_images=s.eval_images, w1_reference=heldout
+    )
     final = runs[name].scores[-1]
     log(f"digits {name}: {runs[name].seconds:.0f} s, Frechet {final['frechet_distance']:.1f}")
     run_dir = os.path.join(workdir, "digits", name)
     os.makedirs(run_dir, exist_ok=True)
-    pictures.save_image_grid(runs[name].final_images[:64],
-                                     os.path.join(run_dir, "samples.png"))
+    pictures.save_image_grid(runs[name].final_images[:64], os.path.join(run_dir, "samples.png"))
     with open(os.path.join(run_dir, "run.json"), "w") as f:
-      json.dump({"config": config.to_dict(), "estimates": runs[name].estimates.tolist(),
-                 "eval_steps": runs[name].eval_steps.tolist(), "scores": runs[name].scores,
-                 "seconds": runs[name].seconds}, f)
+      json.dump(
+        {
+          "config": config.to_dict(),
+          "estimates": runs[name].estimates.tolist(),
+          "eval_steps": runs[name].eval_steps.tolist(),
+          "scores": runs[name].scores,
+          "seconds": runs[name].seconds,
+        },
+        f,
+      )
   return scorer, runs, floor
 
 
@@ -115,38 +133,64 @@ def _mixture_section(workdir, s, log):
       run_dir = os.path.join(workdir, "mixtures", dataset, method)
       tracked = method in W1_METHODS
       coverage, seconds, track = mixture_runs.train_mixture(
-          rec, dataset, s.mixture_seeds, num_steps=s.mixture_steps, width=s.mixture_width,
-          batch_size=s.mixture_batch, steps_per_call=s.steps_per_call, workdir=run_dir,
-          w1_seeds=s.w1_seeds if tracked else 0, w1_points=s.w1_points)
+        rec,
+        dataset,
+        s.mixture_seeds,
+        num_steps=s.mixture_steps,
+        width=s.mixture_width,
+        batch_size=s.mixture_batch,
+        steps_per_call=s.steps_per_call,
+        workdir=run_dir,
+        w1_seeds=s.w1_seeds if tracked else 0,
+        w1_points=s.w1_points,
+      )
       results[dataset, method] = (coverage, seconds)
       if tracked:
         tracks[dataset, method] = track
         with open(os.path.join(run_dir, "w1_track.json"), "w") as f:
           json.dump(track, f)
-      log(f"{dataset} {method}: {seconds:.0f} s, modes "
-          f"{np.mean([c['modes_captured'] for c in coverage]):.1f}")
+      log(
+        f"{dataset} {method}: {seconds:.0f} s, modes "
+        f"{np.mean([c['modes_captured'] for c in coverage]):.1f}"
+      )
       samples = np.load(os.path.join(run_dir, f"seed_{s.mixture_seeds[0]}", "samples.npy"))
       panels[dataset].append((f"{document.METHOD_NAMES[method]}, {dataset}", samples, modes))
   return results, panels, tracks
 
 
 def _w1_figure(fig_dir, s, tracks, runs, digits_floor):
-  panels = [{"title": f"{document.METHOD_NAMES[m]}, {d} (ρ = {w1_agreement(t)['rho']:.2f})",
-             "w1": t["w1"], "estimate": t["estimate"], "steps": t["steps"],
-             "floor": t["real_w1"], "identity": m == "wgan_gp"} for (d, m), t in tracks.items()]
+  panels = [
+    {
+      "title": f"{document.METHOD_NAMES[m]}, {d} (ρ = {w1_agreement(t)['rho']:.2f})",
+      "w1": t["w1"],
+      "estimate": t["estimate"],
+      "steps": t["steps"],
+      "floor": t["real_w1"],
+      "identity": m == "wgan_gp",
+    }
+    for (d, m), t in tracks.items()
+  ]
   for name in W1_DIGITS_RUNS:
     filtered, at = filtered_estimates_at_scores(runs[name])
-    panels.append({"title": f"digits, {document.run_title(name, s)} "
-                            f"(ρ = {correlation(runs[name], 'pixel_w1')['rho']:.2f})",
-                   "w1": [runs[name].score_series("pixel_w1")[at]], "estimate": [filtered[at]],
-                   "steps": runs[name].eval_steps[at], "floor": digits_floor,
-                   "identity": False})
+    panels.append(
+      {
+        "title": f"digits, {document.run_title(name, s)} "
+        f"(ρ = {correlation(runs[name], 'pixel_w1')['rho']:.2f})",
+        "w1": [runs[name].score_series("pixel_w1")[at]],
+        "estimate": [filtered[at]],
+        "steps": runs[name].eval_steps[at],
+        "floor": digits_floor,
+        "identity": False,
+      }
+    )
   seconds = sum(t["seconds"] for t in tracks.values())
   figures.estimate_against_w1(
-      panels, os.path.join(fig_dir, "estimate_vs_w1.png"),
-      title=f"2-D: first {s.w1_seeds} seed(s), {s.w1_points} points per set, exact W1 every "
-            f"{s.steps_per_call} steps ({seconds:.0f} s of W1); digits: seed 0, "
-            f"{s.eval_images} images against the 297 held-out digits")
+    panels,
+    os.path.join(fig_dir, "estimate_vs_w1.png"),
+    title=f"2-D: first {s.w1_seeds} seed(s), {s.w1_points} points per set, exact W1 every "
+    f"{s.steps_per_call} steps ({seconds:.0f} s of W1); digits: seed 0, "
+    f"{s.eval_images} images against the 297 held-out digits",
+  )
 
 
 def build_report(workdir: str, s: settings_lib.Settings, log=print) -> str:
@@ -170,26 +214,40 @@ def build_report(workdir: str, s: settings_lib.Settings, log=print) -> str:
   seconds = lambda names: sum(runs[n].seconds for n in names)
   names = ["wgan_dcgan", "wgan_mlp", "gan_dcgan", "wgan_dcgan_high_lr"]
   figures.estimate_and_quality(
-      [(document.run_title(n, s), runs[n]) for n in names],
-      os.path.join(fig_dir, "meaningful_loss.png"),
-      title=f"seed 0, {s.digits_steps} generator steps each, {seconds(names):.0f} s wall")
+    [(document.run_title(n, s), runs[n]) for n in names],
+    os.path.join(fig_dir, "meaningful_loss.png"),
+    title=f"seed 0, {s.digits_steps} generator steps each, {seconds(names):.0f} s wall",
+  )
   robust = ["wgan_dcgan", "wgan_nobn", "wgan_mlp", "gan_dcgan", "gan_nobn", "gan_mlp"]
   figures.sample_grids(
-      [(document.run_title(n, s), runs[n].final_images) for n in robust],
-      os.path.join(fig_dir, "robustness.png"), columns=3,
-      title=f"seed 0, {s.digits_steps} generator steps each, {seconds(robust):.0f} s wall")
+    [(document.run_title(n, s), runs[n].final_images) for n in robust],
+    os.path.join(fig_dir, "robustness.png"),
+    columns=3,
+    title=f"seed 0, {s.digits_steps} generator steps each, {seconds(robust):.0f} s wall",
+  )
   mixtures, panels, tracks = _mixture_section(workdir, s, log)
   _w1_figure(fig_dir, s, tracks, runs, digits_floor)
   figures.point_samples(
-      panels, os.path.join(fig_dir, "mode_coverage.png"),
-      title=f"seed {s.mixture_seeds[0]} of {len(s.mixture_seeds)}, {s.mixture_steps} generator "
-            f"steps, {sum(v[1] for v in mixtures.values()):.0f} s wall (all seeds)")
+    panels,
+    os.path.join(fig_dir, "mode_coverage.png"),
+    title=f"seed {s.mixture_seeds[0]} of {len(s.mixture_seeds)}, {s.mixture_steps} generator "
+    f"steps, {sum(v[1] for v in mixtures.values()):.0f} s wall (all seeds)",
+  )
   text = document.render(
-      s, scorer=scorer, runs=runs, correlations={n: correlation(runs[n]) for n in names},
-      mixtures=mixtures, recipes=MIXTURE_RECIPES, lines=lines, gaussians=gaussians,
-      w1={k: w1_agreement(t) for k, t in tracks.items()}, tracks=tracks,
-      w1_digits={n: correlation(runs[n], "pixel_w1") for n in names},
-      digits_floor=digits_floor, seconds=time.time() - t0)
+    s,
+    scorer=scorer,
+    runs=runs,
+    correlations={n: correlation(runs[n]) for n in names},
+    mixtures=mixtures,
+    recipes=MIXTURE_RECIPES,
+    lines=lines,
+    gaussians=gaussians,
+    w1={k: w1_agreement(t) for k, t in tracks.items()},
+    tracks=tracks,
+    w1_digits={n: correlation(runs[n], "pixel_w1") for n in names},
+    digits_floor=digits_floor,
+    seconds=time.time() - t0,
+  )
   path = os.path.join(workdir, "report.md")
   with open(path, "w") as f:
     f.write(text)

@@ -5,6 +5,7 @@ without checkpoints and logs, plus a quality score
 of a fixed noise batch every `eval_every` generator steps, so the estimate and the quality are
 measured at the same steps in one process.
 """
+
 import dataclasses
 import time
 
@@ -29,6 +30,7 @@ class DigitsRun:
     final_images: the fixed noise batch's images after the last step, `[N, S, S, 1]`.
     seconds: wall time of the run, compilation and scoring included.
   """
+
   estimate_name: str
   estimates: np.ndarray
   eval_steps: np.ndarray
@@ -41,8 +43,9 @@ class DigitsRun:
     return np.array([s[key] for s in self.scores], np.float64)
 
 
-def train_digits(config, scorer, *, eval_every: int, num_eval_images: int,
-                 w1_reference=None) -> DigitsRun:
+def train_digits(
+  config, scorer, *, eval_every: int, num_eval_images: int, w1_reference=None
+) -> DigitsRun:
   """Trains `config` (a digits config, see experiments/configs) and scores it as it goes.
 
   Args:
@@ -58,9 +61,13 @@ def train_digits(config, scorer, *, eval_every: int, num_eval_images: int,
     A `DigitsRun`.
   """
   t0 = time.time()
-  source = data.make_source(config.dataset, image_size=config.image_size,
-                            channels=config.channels, batch_size=config.batch_size,
-                            seed=config.seed)
+  source = data.make_source(
+    config.dataset,
+    image_size=config.image_size,
+    channels=config.channels,
+    batch_size=config.batch_size,
+    seed=config.seed,
+  )
   r = recipe.build(config, source.element_shape)
   root_key = jax.random.key(config.seed)
   init_key, run_key, sample_key = (jax.random.fold_in(root_key, i) for i in range(3))
@@ -77,8 +84,9 @@ def train_digits(config, scorer, *, eval_every: int, num_eval_images: int,
     images = np.asarray(sample(state.generator, z_fixed))
     scores.append(scorer.score(images))
     if w1_reference is not None:
-      scores[-1]["pixel_w1"] = wasserstein.exact_w1(images.reshape(len(images), -1),
-                                                    w1_reference.reshape(len(w1_reference), -1))
+      scores[-1]["pixel_w1"] = wasserstein.exact_w1(
+        images.reshape(len(images), -1), w1_reference.reshape(len(w1_reference), -1)
+      )
 
   evaluate(0)
   batches = data.prefetch_batches(source, (r.schedule.at(s) for s in range(config.num_steps)), 0)
@@ -91,5 +99,11 @@ def train_digits(config, scorer, *, eval_every: int, num_eval_images: int,
   estimates = np.asarray(jax.device_get(metrics), np.float64)
   if not np.all(np.isfinite(estimates)):
     raise FloatingPointError(f"{estimate_name} became non-finite in a report run: {config}")
-  return DigitsRun(estimate_name, estimates, np.array(eval_steps), scores,
-                   np.asarray(sample(state.generator, z_fixed)), time.time() - t0)
+  return DigitsRun(
+    estimate_name,
+    estimates,
+    np.array(eval_steps),
+    scores,
+    np.asarray(sample(state.generator, z_fixed)),
+    time.time() - t0,
+  )

@@ -1,5 +1,6 @@
 """report.md's first two sections: the paper's Figures 1-2, and the estimate against the exact
 W1. Every number is taken from the runs just made."""
+
 import numpy as np
 
 from experiments.report import foundations
@@ -10,25 +11,40 @@ def _values(values, fmt=".3f") -> str:
 
 
 def _gradient_rows(lines) -> str:
-  rows = ["| θ | WGAN: -E f | GAN minimax: E log(1 - D) | GAN non-saturating: -E log D |",
-          "|---|---|---|---|"]
+  rows = [
+    "| θ | WGAN: -E f | GAN minimax: E log(1 - D) | GAN non-saturating: -E log D |",
+    "|---|---|---|---|",
+  ]
   nearest = {int(np.argmin(np.abs(lines.thetas - t))) for t in (-1, -0.5, -0.1, 0, 0.1, 0.5, 1)}
   for i in sorted(nearest):
-    cells = [np.abs(source[key][:, i]).mean() for source, key in (
-        (lines.wgan, "grad_wgan"), (lines.gan, "grad_minimax"),
-        (lines.gan, "grad_non_saturating"))]
+    cells = [
+      np.abs(source[key][:, i]).mean()
+      for source, key in (
+        (lines.wgan, "grad_wgan"),
+        (lines.gan, "grad_minimax"),
+        (lines.gan, "grad_non_saturating"),
+      )
+    ]
     rows.append(f"| {lines.thetas[i]:.2f} | " + " | ".join(f"{c:.3g}" for c in cells) + " |")
   return "\n".join(rows)
 
 
 def _path_rows(lines) -> str:
-  rows = ["| generator loss | θ at the end, per seed | largest \\|θ - 1\\| on the way | "
-          "largest \\|θ\\| |", "|---|---|---|---|"]
-  for name, title in (("wgan", "WGAN"), ("minimax", "GAN minimax log(1 - D)"),
-                      ("non_saturating", "GAN non-saturating -log D")):
+  rows = [
+    "| generator loss | θ at the end, per seed | largest \\|θ - 1\\| on the way | "
+    "largest \\|θ\\| |",
+    "|---|---|---|---|",
+  ]
+  for name, title in (
+    ("wgan", "WGAN"),
+    ("minimax", "GAN minimax log(1 - D)"),
+    ("non_saturating", "GAN non-saturating -log D"),
+  ):
     paths = lines.paths[name]
-    rows.append(f"| {title} | {_values(paths[:, -1], '.4f')} | {np.abs(paths - 1).max():.4g} | "
-                f"{np.abs(paths).max():.3g} |")
+    rows.append(
+      f"| {title} | {_values(paths[:, -1], '.4f')} | {np.abs(paths - 1).max():.4g} | "
+      f"{np.abs(paths).max():.3g} |"
+    )
   return "\n".join(rows)
 
 
@@ -38,24 +54,34 @@ def _path_verdict(lines) -> str:
   at_1 = int(np.argmin(np.abs(lines.thetas - 1.0)))
   grad = lambda source, key: np.abs(source[key][:, at_1]).mean()
   end = np.abs(wgan[:, -1]).max()
-  text = [f"WGAN takes θ to 0 (|θ| ≤ {end:.3g} at the end)." if end < 0.1 else
-          f"WGAN does not reach 0 here: |θ| up to {end:.3g} at the end."]
+  text = [
+    f"WGAN takes θ to 0 (|θ| ≤ {end:.3g} at the end)."
+    if end < 0.1
+    else f"WGAN does not reach 0 here: |θ| up to {end:.3g} at the end."
+  ]
   moved = np.abs(minimax - 1).max()
   minimax_at_1 = grad(lines.gan, "grad_minimax")
-  text.append(f"With the minimax loss θ moves by {moved:.2g} at most: the discriminator, "
-              "near-optimal from its first updates on, saturates, and the gradient of "
-              f"log(1 - D) vanishes with D(fake) ({minimax_at_1:.2g} at θ = 1)." if moved < 0.1
-              else f"With the minimax loss θ moves by up to {moved:.2g}.")
+  text.append(
+    f"With the minimax loss θ moves by {moved:.2g} at most: the discriminator, "
+    "near-optimal from its first updates on, saturates, and the gradient of "
+    f"log(1 - D) vanishes with D(fake) ({minimax_at_1:.2g} at θ = 1)."
+    if moved < 0.1
+    else f"With the minimax loss θ moves by up to {moved:.2g}."
+  )
   ns_end = np.abs(ns[:, -1]).max()
   text.append(
-      f"The non-saturating loss -log D does not vanish (|gradient| "
-      f"{grad(lines.gan, 'grad_non_saturating'):.3g} at θ = 1 against WGAN's "
-      f"{grad(lines.wgan, 'grad_wgan'):.3g}), but its size follows the slope of a discriminator "
-      f"that keeps sharpening, so at the same rate θ is thrown as far as "
-      f"|θ| = {np.abs(ns).max():.3g}; " + (
-          f"it ends within {ns_end:.2g} of 0 only because the rate decays to 0." if ns_end < 0.1
-          else f"it ends at {_values(ns[:, -1], '.3g')}.") +
-      " Arjovsky & Bottou (2017) describe this loss as unstable.")
+    f"The non-saturating loss -log D does not vanish (|gradient| "
+    f"{grad(lines.gan, 'grad_non_saturating'):.3g} at θ = 1 against WGAN's "
+    f"{grad(lines.wgan, 'grad_wgan'):.3g}), but its size follows the slope of a discriminator "
+    f"that keeps sharpening, so at the same rate θ is thrown as far as "
+    f"|θ| = {np.abs(ns).max():.3g}; "
+    + (
+      f"it ends within {ns_end:.2g} of 0 only because the rate decays to 0."
+      if ns_end < 0.1
+      else f"it ends at {_values(ns[:, -1], '.3g')}."
+    )
+    + " Arjovsky & Bottou (2017) describe this loss as unstable."
+  )
   return "\n".join(text)
 
 
@@ -116,21 +142,28 @@ tail, near its decision boundary, are the only ones still pushed (critic:
 
 def w1_section(s, *, w1, tracks, runs, w1_digits, digits_floor, run_title, method_names) -> str:
   """Section 2: the critics' estimates against the exact W1 (2-D runs and digits)."""
-  rows = ["| method | mixture | Spearman ρ(estimate, W1), per seed | estimate / W1 at the end | "
-          "W1 first → last | W1 of two real sets |", "|---|---|---|---|---|---|"]
+  rows = [
+    "| method | mixture | Spearman ρ(estimate, W1), per seed | estimate / W1 at the end | "
+    "W1 first → last | W1 of two real sets |",
+    "|---|---|---|---|---|---|",
+  ]
   for (dataset, method), a in w1.items():
     t = tracks[dataset, method]
     first, last = (np.mean([w[i] for w in t["w1"]]) for i in (0, -1))
-    rows.append(f"| {method_names[method]} | {dataset} | **{a['rho']:.2f}** "
-                f"({_values(a['rhos'], '.2f')}) | **{a['ratio']:.3g}** | "
-                f"{first:.3f} → {last:.3f} | {t['real_w1']:.3f} |")
+    rows.append(
+      f"| {method_names[method]} | {dataset} | **{a['rho']:.2f}** "
+      f"({_values(a['rhos'], '.2f')}) | **{a['ratio']:.3g}** | "
+      f"{first:.3f} → {last:.3f} | {t['real_w1']:.3f} |"
+    )
   digits = []
   for name, c in w1_digits.items():
     series = runs[name].score_series("pixel_w1")
     estimate = runs[name].estimate_name.replace("_", " ")
-    digits.append(f"- {run_title(name, s)}: Spearman rho({estimate}, pixel W1) = "
-                  f"**{c['rho']:.2f}** (p = {c['p']:.2g}, {c['points']} scored steps); pixel W1 "
-                  f"{series[0]:.2f} → {series[-1]:.2f}")
+    digits.append(
+      f"- {run_title(name, s)}: Spearman rho({estimate}, pixel W1) = "
+      f"**{c['rho']:.2f}** (p = {c['p']:.2g}, {c['points']} scored steps); pixel W1 "
+      f"{series[0]:.2f} → {series[-1]:.2f}"
+    )
   return f"""## 2. The estimate against the exact distance
 
 ![estimate against W1](figures/estimate_vs_w1.png)

@@ -1,23 +1,27 @@
 """report.md: the text around the figures, every number taken from the runs just made."""
+
 import numpy as np
 
-from experiments.report import distance_sections, figures, settings as settings_lib
+from experiments.report import distance_sections, figures
+from experiments.report import settings as settings_lib
 
 METHOD_NAMES = {"wgan": "WGAN", "wgan_gp": "WGAN-GP", "gan": "GAN", "began": "BEGAN"}
 # Published mode-coverage rows (PacGAN, Lin et al. 2018, Tables 1-2, 10 trials).
-PUBLISHED = [("GAN (PacGAN paper)", {"ring8": (6.3, 98.2), "grid25": (17.3, 94.8)}),
-             ("VEEGAN (PacGAN paper)", {"ring8": (8.0, 52.9), "grid25": (24.6, 40.0)})]
+PUBLISHED = [
+  ("GAN (PacGAN paper)", {"ring8": (6.3, 98.2), "grid25": (17.3, 94.8)}),
+  ("VEEGAN (PacGAN paper)", {"ring8": (8.0, 52.9), "grid25": (24.6, 40.0)}),
+]
 
 
 def run_title(name: str, s: settings_lib.Settings) -> str:
-  """"WGAN, DCGAN generator" (and the learning rate of the high-lr run)."""
+  """ "WGAN, DCGAN generator" (and the learning rate of the high-lr run)."""
   loss, generator, high_lr = settings_lib.DIGITS_RUNS[name]
   title = f"{METHOD_NAMES[loss]}, {settings_lib.GENERATOR_NAMES[generator]} generator"
   return title + (f", lr {s.high_lr:g}" if high_lr else "")
 
 
 def mean_se(values) -> str:
-  """"mean ± standard error" over seeds (NaN entries left out; "n/a" when none is left)."""
+  """ "mean ± standard error" over seeds (NaN entries left out; "n/a" when none is left)."""
   v = np.asarray(values, np.float64)
   v = v[np.isfinite(v)]
   if not len(v):
@@ -28,15 +32,20 @@ def mean_se(values) -> str:
 
 
 def _digits_table(runs, names, s):
-  rows = ["| run | Frechet distance (start → end) | pixel W1 (start → end) | class coverage | "
-          "class KL | confidence | wall s |", "|---|---|---|---|---|---|---|"]
+  rows = [
+    "| run | Frechet distance (start → end) | pixel W1 (start → end) | class coverage | "
+    "class KL | confidence | wall s |",
+    "|---|---|---|---|---|---|---|",
+  ]
   for n in names:
     first, last = runs[n].scores[0], runs[n].scores[-1]
-    rows.append(f"| {run_title(n, s)} | {first['frechet_distance']:.1f} → "
-                f"{last['frechet_distance']:.1f} | {first['pixel_w1']:.2f} → "
-                f"{last['pixel_w1']:.2f} | {last['class_coverage']}/10 | "
-                f"{last['class_kl']:.2f} | {last['mean_confidence']:.2f} | "
-                f"{runs[n].seconds:.0f} |")
+    rows.append(
+      f"| {run_title(n, s)} | {first['frechet_distance']:.1f} → "
+      f"{last['frechet_distance']:.1f} | {first['pixel_w1']:.2f} → "
+      f"{last['pixel_w1']:.2f} | {last['class_coverage']}/10 | "
+      f"{last['class_kl']:.2f} | {last['mean_confidence']:.2f} | "
+      f"{runs[n].seconds:.0f} |"
+    )
   return "\n".join(rows)
 
 
@@ -44,36 +53,57 @@ def _correlation_lines(correlations, runs, s):
   lines = []
   for n, c in correlations.items():
     estimate = runs[n].estimate_name.replace("_", " ")
-    lines.append(f"- {run_title(n, s)}: Spearman rho({estimate}, Frechet distance) = "
-                 f"**{c['rho']:.2f}** (p = {c['p']:.2g}, {c['points']} scored steps)")
+    lines.append(
+      f"- {run_title(n, s)}: Spearman rho({estimate}, Frechet distance) = "
+      f"**{c['rho']:.2f}** (p = {c['p']:.2g}, {c['points']} scored steps)"
+    )
   return "\n".join(lines)
 
 
 def _mixture_table(mixtures, recipes, s):
-  rows = ["| method | mixture | modes captured | high-quality % | reverse KL | wall s |",
-          "|---|---|---|---|---|---|"]
+  rows = [
+    "| method | mixture | modes captured | high-quality % | reverse KL | wall s |",
+    "|---|---|---|---|---|---|",
+  ]
   for (dataset, method), (coverage, seconds) in mixtures.items():
     kl = [c["reverse_kl"] for c in coverage]
     no_hq = sum(not np.isfinite(k) for k in kl)
     rows.append(
-        f"| {METHOD_NAMES[method]} | {dataset} | "
-        f"{mean_se([c['modes_captured'] for c in coverage])} | "
-        f"{mean_se([100 * c['high_quality_fraction'] for c in coverage])} | {mean_se(kl)}"
-        f"{f' (no HQ sample in {no_hq} runs)' if no_hq else ''} | {seconds:.0f} |")
+      f"| {METHOD_NAMES[method]} | {dataset} | "
+      f"{mean_se([c['modes_captured'] for c in coverage])} | "
+      f"{mean_se([100 * c['high_quality_fraction'] for c in coverage])} | {mean_se(kl)}"
+      f"{f' (no HQ sample in {no_hq} runs)' if no_hq else ''} | {seconds:.0f} |"
+    )
   for name, row in PUBLISHED:
     for dataset, (modes, hq) in row.items():
       rows.append(f"| {name} | {dataset} | {modes} | {hq} | — | — |")
-  recipe_lines = [f"- {METHOD_NAMES[m]}: {r.optimizer} lr {r.lr:g}"
-                  + (f" (beta1 {r.beta1:g}, beta2 {r.beta2:g})" if r.optimizer == "adam" else "")
-                  + (f", clip {r.clip_value:g}" if r.clip_value else "")
-                  + f", n_critic {r.n_critic}"
-                  + (f", lambda_k {r.began_lambda_k:g}" if m == "began" else "")
-                  for m, r in recipes.items()]
+  recipe_lines = [
+    f"- {METHOD_NAMES[m]}: {r.optimizer} lr {r.lr:g}"
+    + (f" (beta1 {r.beta1:g}, beta2 {r.beta2:g})" if r.optimizer == "adam" else "")
+    + (f", clip {r.clip_value:g}" if r.clip_value else "")
+    + f", n_critic {r.n_critic}"
+    + (f", lambda_k {r.began_lambda_k:g}" if m == "began" else "")
+    for m, r in recipes.items()
+  ]
   return "\n".join(rows), "\n".join(recipe_lines)
 
 
-def render(s, *, scorer, runs, correlations, mixtures, recipes, lines, gaussians, w1, tracks,
-           w1_digits, digits_floor, seconds) -> str:
+def render(
+  s,
+  *,
+  scorer,
+  runs,
+  correlations,
+  mixtures,
+  recipes,
+  lines,
+  gaussians,
+  w1,
+  tracks,
+  w1_digits,
+  digits_floor,
+  seconds,
+) -> str:
   """The whole report.md.
 
   Args:
@@ -98,9 +128,18 @@ Made by `python -m experiments.paper_report` in {seconds:.0f} s of wall time. Ev
 comes from the runs of this invocation.
 
 {distance_sections.foundations_section(s, lines, gaussians)}
-{distance_sections.w1_section(s, w1=w1, tracks=tracks, runs=runs, w1_digits=w1_digits,
-                              digits_floor=digits_floor, run_title=run_title,
-                              method_names=METHOD_NAMES)}
+{
+    distance_sections.w1_section(
+      s,
+      w1=w1,
+      tracks=tracks,
+      runs=runs,
+      w1_digits=w1_digits,
+      digits_floor=digits_floor,
+      run_title=run_title,
+      method_names=METHOD_NAMES,
+    )
+  }
 ## 3. A meaningful loss (paper Figures 3-4)
 
 Quality metric: {scorer.protocol}. Lower Frechet distance is better; it is measured on
@@ -113,7 +152,9 @@ GAN: Adam 2e-4 (beta1 0.5), -log D generator loss, n_critic 1.
 ![estimate and quality](figures/meaningful_loss.png)
 
 Grey: the critic's estimate at every generator step (its last critic update); blue: median
-filter ({figures.filter_taps(s.digits_steps)} taps); red: digits Frechet distance at the scored steps. The paper's
+filter ({
+    figures.filter_taps(s.digits_steps)
+  } taps); red: digits Frechet distance at the scored steps. The paper's
 claim is that the WGAN estimate falls as the samples improve (a positive rank correlation with
 the Frechet distance), that the GAN's JS estimate does not track quality, and that a too-high
 learning rate breaks training.
@@ -139,7 +180,8 @@ Figure 6) and the MLP generator.
 {len(s.mixture_seeds)} seeds per row ({", ".join(map(str, s.mixture_seeds))}), {s.mixture_steps}
 generator steps, MLPs of width {s.mixture_width} (3 hidden layers, 2-D noise), batch
 {s.mixture_batch}; 2,500 samples per run scored as in VEEGAN (Srivastava et al. 2017,
-Sec. 5.1); mean ± standard error over seeds. Each run's samples are in `mixtures/<mixture>/<method>/seed_<s>/samples.npy`.
+Sec. 5.1); mean ± standard error over seeds. Each run's samples are in
+`mixtures/<mixture>/<method>/seed_<s>/samples.npy`.
 BEGAN on points uses the 2-D MLP autoencoder of `wgan_jax.began.MLPAutoencoderCritic` (1-D
 bottleneck) and a uniform prior, at the shared batch size rather than BEGAN's 16. The published
 rows come from other code, networks and step counts: they show the protocol's scale, not a
@@ -150,4 +192,3 @@ published optimizer, with learning rates raised so that a short CPU run gets som
 
 {table}
 """
-

@@ -1,5 +1,6 @@
 """The report's figures: Figures 1-2 of the paper, the estimate against the exact W1, estimate
 beside quality, sample grids side by side, 2-D samples."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -55,8 +56,7 @@ def sample_grids(grids, path: str, *, title: str, columns: int):
     columns: grids per row.
   """
   rows = -(-len(grids) // columns)
-  fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3.4 * rows), dpi=90,
-                           squeeze=False)
+  fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3.4 * rows), dpi=90, squeeze=False)
   for ax in axes.ravel():
     ax.axis("off")
   for ax, (caption, images) in zip(axes.ravel(), grids):
@@ -75,8 +75,9 @@ def point_samples(panels, path: str, *, title: str):
     title: the figure's title.
   """
   rows, columns = len(panels), max(len(v) for v in panels.values())
-  fig, axes = plt.subplots(rows, columns, figsize=(2.8 * columns, 2.9 * rows), dpi=90,
-                           squeeze=False)
+  fig, axes = plt.subplots(
+    rows, columns, figsize=(2.8 * columns, 2.9 * rows), dpi=90, squeeze=False
+  )
   for row, items in zip(axes, panels.values()):
     for ax, (caption, samples_Nx2, modes_Kx2) in zip(row, items):
       span = np.abs(modes_Kx2).max() * 1.5
@@ -103,33 +104,44 @@ def parallel_lines(r, path: str, *, title: str):
   fine = np.linspace(-1, 1, 401)
   ax_d.plot(fine, np.abs(fine), "k-", lw=1, label="W = |θ| (closed form)")
   # JS and TV jump to 0 at theta = 0 only: the lines with a hole there, the value as a dot.
-  for value, style, label in ((np.log(2), "k--", "JS = log 2, θ ≠ 0"),
-                              (1.0, "k:", "TV = 1, θ ≠ 0 (KL = +∞)")):
+  for value, style, label in (
+    (np.log(2), "k--", "JS = log 2, θ ≠ 0"),
+    (1.0, "k:", "TV = 1, θ ≠ 0 (KL = +∞)"),
+  ):
     ax_d.plot(fine, np.where(fine == 0, np.nan, value), style, lw=1, label=label)
     ax_d.plot([0], [value], "o", mfc="white", mec="k", ms=4)
   ax_d.plot([0], [0], "ko", ms=3)
   scaled = r.wgan["estimate"] / r.slope
-  ax_d.errorbar(r.thetas, scaled.mean(0), yerr=[scaled.mean(0) - scaled.min(0),
-                                                scaled.max(0) - scaled.mean(0)],
-                fmt="o", ms=3, color="C0", label=f"critic estimate / K (K = {r.slope:.3g})")
-  ax_d.plot(r.thetas, r.gan["estimate"].mean(0), "s", ms=3, color="C3",
-            label="GAN's JS estimate")
+  ax_d.errorbar(
+    r.thetas,
+    scaled.mean(0),
+    yerr=[scaled.mean(0) - scaled.min(0), scaled.max(0) - scaled.mean(0)],
+    fmt="o",
+    ms=3,
+    color="C0",
+    label=f"critic estimate / K (K = {r.slope:.3g})",
+  )
+  ax_d.plot(r.thetas, r.gan["estimate"].mean(0), "s", ms=3, color="C3", label="GAN's JS estimate")
   ax_d.set_xlabel("θ")
   ax_d.set_ylim(-0.05, 1.6)
   ax_d.set_title("distance between P_0 and P_θ", fontsize=9)
   ax_d.legend(fontsize=6, loc="upper center", ncol=2)
   for key, source, color, name in (
-      ("grad_wgan", r.wgan, "C0", "WGAN: -E f"),
-      ("grad_minimax", r.gan, "C3", "GAN minimax: E log(1 - D)"),
-      ("grad_non_saturating", r.gan, "C1", "GAN non-saturating: -E log D")):
+    ("grad_wgan", r.wgan, "C0", "WGAN: -E f"),
+    ("grad_minimax", r.gan, "C3", "GAN minimax: E log(1 - D)"),
+    ("grad_non_saturating", r.gan, "C1", "GAN non-saturating: -E log D"),
+  ):
     ax_g.semilogy(r.thetas, np.abs(source[key]).mean(0), "o-", ms=3, color=color, label=name)
   ax_g.set_xlabel("θ")
   ax_g.set_ylim(bottom=ax_g.get_ylim()[0] / 1e3)
   ax_g.set_title("|d generator loss / dθ| at the trained critic / D", fontsize=9)
   ax_g.legend(fontsize=6, loc="lower center")
   # The non-saturating runs underneath, thin: they swing across the whole frame.
-  for name, color, lw in (("non_saturating", "C1", 0.6), ("minimax", "C3", 1.5),
-                          ("wgan", "C0", 1.5)):
+  for name, color, lw in (
+    ("non_saturating", "C1", 0.6),
+    ("minimax", "C3", 1.5),
+    ("wgan", "C0", 1.5),
+  ):
     for i, path_T in enumerate(r.paths[name]):
       ax_t.plot(path_T, color=color, lw=lw, label=name.replace("_", "-") if i == 0 else None)
   ax_t.axhline(0, color="k", lw=0.5)
@@ -151,8 +163,9 @@ def two_gaussians(r, path: str, *, title: str):
     title: the figure's title.
   """
   fig, (ax, ax_g) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=90)
-  density = lambda mean: np.exp(-0.5 * ((r.x - mean) / foundations.STD) ** 2) / (
-      foundations.STD * np.sqrt(2 * np.pi))
+  density = lambda mean: (
+    np.exp(-0.5 * ((r.x - mean) / foundations.STD) ** 2) / (foundations.STD * np.sqrt(2 * np.pi))
+  )
   ax.fill_between(r.x, density(foundations.REAL_MEAN), color="C0", alpha=0.25, label="real")
   ax.fill_between(r.x, density(foundations.FAKE_MEAN), color="C1", alpha=0.25, label="fake")
   ax.plot(r.x, r.discriminator[0], color="C3", label="GAN discriminator D(x)")
@@ -161,12 +174,19 @@ def two_gaussians(r, path: str, *, title: str):
   twin = ax.twinx()
   twin.plot(r.x, r.critic[0], color="C2", label="WGAN critic f(x)")
   twin.set_ylabel("critic f(x)", color="C2")
-  ax.legend(handles=ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0],
-            fontsize=7, loc="center left")
+  ax.legend(
+    handles=ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0],
+    fontsize=7,
+    loc="center left",
+  )
   ax.set_title("trained to convergence", fontsize=9)
   ax_g.semilogy(r.x, np.abs(r.critic_grad[0]), color="C2", label="WGAN: |d(-f)/dx|")
-  ax_g.semilogy(r.x, np.maximum(np.abs(r.minimax_grad[0]), 1e-30), color="C3",
-                label="GAN minimax: |d log(1 - D)/dx|")
+  ax_g.semilogy(
+    r.x,
+    np.maximum(np.abs(r.minimax_grad[0]), 1e-30),
+    color="C3",
+    label="GAN minimax: |d log(1 - D)/dx|",
+  )
   ax_g.axvline(foundations.FAKE_MEAN, color="C1", ls="--", lw=1, label="fake mode")
   ax_g.set_xlabel("x")
   ax_g.set_title("gradient a fake sample at x receives", fontsize=9)
@@ -187,9 +207,10 @@ def estimate_against_w1(panels, path: str, *, title: str, columns: int = 3):
   """
   rows = -(-len(panels) // columns)
   # Constrained layout makes room for the shared colour bar, which tight_layout does not.
-  fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.3 * rows), dpi=90,
-                           squeeze=False, layout="constrained")
-  for ax in axes.ravel()[len(panels):]:
+  fig, axes = plt.subplots(
+    rows, columns, figsize=(3.6 * columns, 3.3 * rows), dpi=90, squeeze=False, layout="constrained"
+  )
+  for ax in axes.ravel()[len(panels) :]:
     ax.axis("off")
   for ax, p in zip(axes.ravel(), panels):
     # Runs differ in length: the colour is the step as a fraction of the run's last one.

@@ -14,6 +14,7 @@ vanishing gradient, while the clipped critic stays piecewise linear and gives a 
 The generator of both figures has one parameter, theta (`ParallelLine`, `ShiftedGaussian`), so
 `state.create_state` and `steps.critic_steps` / `steps.train_step` run the figures unchanged.
 """
+
 import dataclasses
 import functools
 import time
@@ -24,7 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from wgan_jax import losses, models, objectives, optim, state as state_lib, steps
+from wgan_jax import losses, models, objectives, optim, steps
+from wgan_jax import state as state_lib
 
 # Any clip gives an estimate K |theta|; only K changes, roughly as clip^4 for 4 layers. With the
 # paper's 0.01 this MLP (width 32, 600 updates) measured K = 2e-5 with R^2 0.89; 0.1 gives K of
@@ -45,6 +47,7 @@ NON_SATURATING = objectives.make("gan", gan_generator="non_saturating", prior="u
 
 class ParallelLine(nn.Module):
   """Example 1's generator: z ~ U[-1, 1] -> (theta, (z + 1) / 2), i.e. P_theta = (theta, Z)."""
+
   theta_init: float = 1.0
 
   @nn.compact
@@ -55,6 +58,7 @@ class ParallelLine(nn.Module):
 
 class ShiftedGaussian(nn.Module):
   """Figure 2's generator: z ~ N(0, 1) -> theta + std * z, `[B, 1]`."""
+
   theta_init: float = FAKE_MEAN
   std: float = STD
 
@@ -77,18 +81,23 @@ def _init(spec, generator, data_shape, width, theta_lr=0.0, theta_steps=1):
   """`key -> GANState`: the MLP critic (clipped for WGAN) against a one-parameter generator."""
   clip = CLIP if spec.name == "wgan" else None
   return functools.partial(
-      state_lib.create_state, generator=generator, critic=models.MLPCritic(width=width),
-      generator_tx=optax.sgd(optax.cosine_decay_schedule(theta_lr, theta_steps)),
-      critic_tx=optim.make_optimizer("rmsprop", CRITIC_LR, clip_value=clip),
-      data_shape=data_shape, nz=1, clip_value=clip, loss=spec)
+    state_lib.create_state,
+    generator=generator,
+    critic=models.MLPCritic(width=width),
+    generator_tx=optax.sgd(optax.cosine_decay_schedule(theta_lr, theta_steps)),
+    critic_tx=optim.make_optimizer("rmsprop", CRITIC_LR, clip_value=clip),
+    data_shape=data_shape,
+    nz=1,
+    clip_value=clip,
+    loss=spec,
+  )
 
 
 def _generator_loss(state, spec, z_Bx1, params=None):
   """The generator's loss under `spec` against the current critic (differentiable in params)."""
   g = state.generator
   fake, _ = steps.apply_player(g, g.params if params is None else params, z_Bx1)
-  return spec.generator_loss(steps.apply_player(state.critic, state.critic.params,
-                                                             fake)[0])
+  return spec.generator_loss(steps.apply_player(state.critic, state.critic.params, fake)[0])
 
 
 def _evaluate(state, spec, real, key):
@@ -97,12 +106,16 @@ def _evaluate(state, spec, real, key):
   fake, _ = steps.apply_player(state.generator, state.generator.params, z)
   out_real = steps.apply_player(state.critic, state.critic.params, real)[0]
   out_fake = steps.apply_player(state.critic, state.critic.params, fake)[0]
-  grad = lambda s: jax.grad(lambda p: _generator_loss(state, s, z, p))(
-      state.generator.params)["theta"]
+  grad = lambda s: jax.grad(lambda p: _generator_loss(state, s, z, p))(state.generator.params)[
+    "theta"
+  ]
   if spec.name == "wgan":
     return {"estimate": -losses.critic_loss(out_real, out_fake), "grad_wgan": grad(WGAN)}
-  return {"estimate": losses.js_estimate(losses.gan_discriminator_loss(out_real, out_fake)),
-          "grad_minimax": grad(MINIMAX), "grad_non_saturating": grad(NON_SATURATING)}
+  return {
+    "estimate": losses.js_estimate(losses.gan_discriminator_loss(out_real, out_fake)),
+    "grad_minimax": grad(MINIMAX),
+    "grad_non_saturating": grad(NON_SATURATING),
+  }
 
 
 def _keys(seed, n):
@@ -129,9 +142,13 @@ def _estimates_on_grid(spec, thetas_G, sizes):
     return _evaluate(state, spec, _line_points(eval_key, (EVAL_SIZE,)), eval_key)
 
   over_grid = jax.vmap(one, (None, None, 0))
-  return jax.device_get(jax.jit(jax.vmap(over_grid, (0, 0, None)))(
-      _initial_states(spec, ParallelLine(), (2,), sizes), jnp.asarray(sizes.seeds),
-      jnp.asarray(thetas_G)))
+  return jax.device_get(
+    jax.jit(jax.vmap(over_grid, (0, 0, None)))(
+      _initial_states(spec, ParallelLine(), (2,), sizes),
+      jnp.asarray(sizes.seeds),
+      jnp.asarray(thetas_G),
+    )
+  )
 
 
 def _learn_theta(spec, sizes, theta_lr):
@@ -176,6 +193,7 @@ class ParallelLines:
     paths: "wgan", "minimax", "non_saturating" -> theta over the descent steps `[S, T + 1]`.
     seconds: wall time, compilation included.
   """
+
   thetas: np.ndarray
   wgan: dict
   gan: dict
@@ -195,12 +213,17 @@ def parallel_lines(sizes) -> ParallelLines:
   gan = _estimates_on_grid(MINIMAX, thetas, sizes)
   slope, intercept, r2 = fit_line(np.abs(thetas), wgan["estimate"].mean(axis=0))
   if not slope > 0:
-    raise FloatingPointError(f"the critic's estimate does not grow with |theta| (slope {slope}): "
-                             "train it longer (critic_steps) or check the clip.")
-  paths = {name: _learn_theta(spec, sizes, THETA_STEP / slope) for name, spec in
-           (("wgan", WGAN), ("minimax", MINIMAX), ("non_saturating", NON_SATURATING))}
-  return ParallelLines(thetas, wgan, gan, slope, intercept, r2, THETA_STEP / slope, paths,
-                       time.time() - t0)
+    raise FloatingPointError(
+      f"the critic's estimate does not grow with |theta| (slope {slope}): "
+      "train it longer (critic_steps) or check the clip."
+    )
+  paths = {
+    name: _learn_theta(spec, sizes, THETA_STEP / slope)
+    for name, spec in (("wgan", WGAN), ("minimax", MINIMAX), ("non_saturating", NON_SATURATING))
+  }
+  return ParallelLines(
+    thetas, wgan, gan, slope, intercept, r2, THETA_STEP / slope, paths, time.time() - t0
+  )
 
 
 @dataclasses.dataclass
@@ -217,6 +240,7 @@ class TwoGaussians:
       samples in the far tail, near the decision boundary, can dominate the GAN's).
     seconds: wall time, compilation included.
   """
+
   x: np.ndarray
   critic: np.ndarray
   discriminator: np.ndarray
@@ -241,8 +265,12 @@ def _one_gaussian_player(spec, sizes, x_X):
     # Each sample's own loss term, differentiated in its position: the gradient it is given.
     loss_grad = jax.vmap(jax.grad(lambda x: spec.generator_loss(out(x[None]))))
     fake = FAKE_MEAN + STD * jax.random.normal(eval_key, (EVAL_SIZE,))
-    return (out(x_X), loss_grad(x_X), jnp.abs(loss_grad(jnp.full(1, FAKE_MEAN))[0]),
-            jnp.mean(jnp.abs(loss_grad(fake))))
+    return (
+      out(x_X),
+      loss_grad(x_X),
+      jnp.abs(loss_grad(jnp.full(1, FAKE_MEAN))[0]),
+      jnp.mean(jnp.abs(loss_grad(fake))),
+    )
 
   states = _initial_states(spec, ShiftedGaussian(), (1,), sizes)
   return jax.device_get(jax.jit(jax.vmap(one))(states, jnp.asarray(sizes.seeds)))
@@ -252,10 +280,22 @@ def two_gaussians(sizes) -> TwoGaussians:
   """Figure 2 at `sizes` (`settings.FoundationSizes`)."""
   t0 = time.time()
   x = np.linspace(-5.0, 5.0, 401)
-  f, f_grad, f_mode, f_fake = _one_gaussian_player(dataclasses.replace(WGAN, noise_prior="normal"),
-                                                   sizes, x)
+  f, f_grad, f_mode, f_fake = _one_gaussian_player(
+    dataclasses.replace(WGAN, noise_prior="normal"), sizes, x
+  )
   logit, d_grad, d_mode, d_fake = _one_gaussian_player(
-      dataclasses.replace(MINIMAX, noise_prior="normal"), sizes, x)
+    dataclasses.replace(MINIMAX, noise_prior="normal"), sizes, x
+  )
   as64 = lambda a: np.asarray(a, np.float64)
-  return TwoGaussians(x, f, as64(jax.nn.sigmoid(logit)), f_grad, d_grad, as64(f_mode),
-                      as64(d_mode), as64(f_fake), as64(d_fake), time.time() - t0)
+  return TwoGaussians(
+    x,
+    f,
+    as64(jax.nn.sigmoid(logit)),
+    f_grad,
+    d_grad,
+    as64(f_mode),
+    as64(d_mode),
+    as64(f_fake),
+    as64(d_fake),
+    time.time() - t0,
+  )

@@ -5,6 +5,7 @@ The digits runs start from `experiments/configs/base.py` with each method's publ
 (`experiments/configs/digits.py`, whose tuned learning rate the WGAN runs keep). Every run uses
 the DCGAN critic with batch norm, as the paper's Figures 5-7; only the generator changes.
 """
+
 import dataclasses
 
 import ml_collections
@@ -26,6 +27,7 @@ class FoundationSizes:
     n_critic: critic updates between two theta steps.
     gaussian_steps: critic updates of Figure 2.
   """
+
   seeds: tuple[int, ...]
   width: int
   batch: int
@@ -62,6 +64,7 @@ class Settings:
     w1_points: real and generated points of every 2-D W1 evaluation (2,500: the protocol's).
     foundations: sizes of Figures 1-2.
   """
+
   name: str
   width: int
   mlp_width: int
@@ -81,38 +84,98 @@ class Settings:
 
 
 SETTINGS = {
-    "tiny": Settings("tiny", width=8, mlp_width=16, digits_steps=12, eval_every=4, eval_images=64,
-                     critic_warmup=False, high_lr=5e-2, mixture_seeds=(0, 1), mixture_steps=20,
-                     mixture_width=16, mixture_batch=64, steps_per_call=5, w1_seeds=1,
-                     w1_points=500,
-                     foundations=FoundationSizes(
-                         seeds=(0, 1), width=32, batch=64, grid=9, critic_steps=600,
-                         theta_steps=150, n_critic=20, gaussian_steps=500)),
-    "quick": Settings("quick", width=16, mlp_width=128, digits_steps=200, eval_every=20,
-                      eval_images=256, critic_warmup=False, high_lr=5e-2, mixture_seeds=(0, 1, 2),
-                      mixture_steps=400, mixture_width=128, mixture_batch=256,
-                      steps_per_call=50, w1_seeds=1, w1_points=2500,
-                      foundations=FoundationSizes(
-                          seeds=(0, 1, 2), width=32, batch=64, grid=21, critic_steps=1000,
-                          theta_steps=150, n_critic=20, gaussian_steps=2000)),
-    "full": Settings("full", width=32, mlp_width=256, digits_steps=800, eval_every=40,
-                     eval_images=500, critic_warmup=True, high_lr=5e-2,
-                     mixture_seeds=tuple(range(10)), mixture_steps=1000, mixture_width=128,
-                     mixture_batch=256, steps_per_call=100, w1_seeds=1, w1_points=2500,
-                     foundations=FoundationSizes(
-                         seeds=tuple(range(5)), width=32, batch=64, grid=41, critic_steps=2000,
-                         theta_steps=300, n_critic=20, gaussian_steps=3000)),
+  "tiny": Settings(
+    "tiny",
+    width=8,
+    mlp_width=16,
+    digits_steps=12,
+    eval_every=4,
+    eval_images=64,
+    critic_warmup=False,
+    high_lr=5e-2,
+    mixture_seeds=(0, 1),
+    mixture_steps=20,
+    mixture_width=16,
+    mixture_batch=64,
+    steps_per_call=5,
+    w1_seeds=1,
+    w1_points=500,
+    foundations=FoundationSizes(
+      seeds=(0, 1),
+      width=32,
+      batch=64,
+      grid=9,
+      critic_steps=600,
+      theta_steps=150,
+      n_critic=20,
+      gaussian_steps=500,
+    ),
+  ),
+  "quick": Settings(
+    "quick",
+    width=16,
+    mlp_width=128,
+    digits_steps=200,
+    eval_every=20,
+    eval_images=256,
+    critic_warmup=False,
+    high_lr=5e-2,
+    mixture_seeds=(0, 1, 2),
+    mixture_steps=400,
+    mixture_width=128,
+    mixture_batch=256,
+    steps_per_call=50,
+    w1_seeds=1,
+    w1_points=2500,
+    foundations=FoundationSizes(
+      seeds=(0, 1, 2),
+      width=32,
+      batch=64,
+      grid=21,
+      critic_steps=1000,
+      theta_steps=150,
+      n_critic=20,
+      gaussian_steps=2000,
+    ),
+  ),
+  "full": Settings(
+    "full",
+    width=32,
+    mlp_width=256,
+    digits_steps=800,
+    eval_every=40,
+    eval_images=500,
+    critic_warmup=True,
+    high_lr=5e-2,
+    mixture_seeds=tuple(range(10)),
+    mixture_steps=1000,
+    mixture_width=128,
+    mixture_batch=256,
+    steps_per_call=100,
+    w1_seeds=1,
+    w1_points=2500,
+    foundations=FoundationSizes(
+      seeds=tuple(range(5)),
+      width=32,
+      batch=64,
+      grid=41,
+      critic_steps=2000,
+      theta_steps=300,
+      n_critic=20,
+      gaussian_steps=3000,
+    ),
+  ),
 }
 
 # name -> (loss, generator, high learning rate?)
 DIGITS_RUNS = {
-    "wgan_dcgan": ("wgan", "dcgan", False),
-    "wgan_nobn": ("wgan", "dcgan_constant", False),
-    "wgan_mlp": ("wgan", "mlp", False),
-    "wgan_dcgan_high_lr": ("wgan", "dcgan", True),
-    "gan_dcgan": ("gan", "dcgan", False),
-    "gan_nobn": ("gan", "dcgan_constant", False),
-    "gan_mlp": ("gan", "mlp", False),
+  "wgan_dcgan": ("wgan", "dcgan", False),
+  "wgan_nobn": ("wgan", "dcgan_constant", False),
+  "wgan_mlp": ("wgan", "mlp", False),
+  "wgan_dcgan_high_lr": ("wgan", "dcgan", True),
+  "gan_dcgan": ("gan", "dcgan", False),
+  "gan_nobn": ("gan", "dcgan_constant", False),
+  "gan_mlp": ("gan", "mlp", False),
 }
 GENERATOR_NAMES = {"dcgan": "DCGAN", "dcgan_constant": "no-BN (constant filters)", "mlp": "MLP"}
 

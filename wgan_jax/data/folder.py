@@ -1,4 +1,5 @@
 """A directory tree of JPEG, PNG or WebP files (the official code's `folder` dataset)."""
+
 import concurrent.futures
 import os
 import pathlib
@@ -28,12 +29,16 @@ def image_files(root: str | os.PathLike) -> list[pathlib.Path]:
   """
   root = pathlib.Path(root).expanduser()
   if not root.is_dir():
-    raise DataError(f"image folder {str(root)!r} does not exist or is not a directory; "
-                    "pass folder:PATH with PATH a directory of JPEG/PNG/WebP files")
+    raise DataError(
+      f"image folder {str(root)!r} does not exist or is not a directory; "
+      "pass folder:PATH with PATH a directory of JPEG/PNG/WebP files"
+    )
   candidates = sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
   if not candidates:
-    raise DataError(f"image folder {str(root)!r} holds no {'/'.join(EXTENSIONS)} files; "
-                    "put the training images there (subfolders are searched)")
+    raise DataError(
+      f"image folder {str(root)!r} holds no {'/'.join(EXTENSIONS)} files; "
+      "put the training images there (subfolders are searched)"
+    )
   with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
     good = list(pool.map(_usable, candidates))
   for path, ok in zip(candidates, good):
@@ -41,8 +46,10 @@ def image_files(root: str | os.PathLike) -> list[pathlib.Path]:
       warnings.warn(f"skipping {str(path)!r}: not a decodable image", stacklevel=2)
   files = [path for path, ok in zip(candidates, good) if ok]
   if not files:
-    raise DataError(f"none of the {len(candidates)} image files in {str(root)!r} decodes "
-                    "(all corrupt or mislabelled); replace them with valid JPEG/PNG/WebP files")
+    raise DataError(
+      f"none of the {len(candidates)} image files in {str(root)!r} decodes "
+      "(all corrupt or mislabelled); replace them with valid JPEG/PNG/WebP files"
+    )
   return files
 
 

@@ -30,6 +30,7 @@ Any other mode is refused. A refusal is a `DataError` that names the image and i
 8-bit images are resized by Pillow in 8 bits, as the official code does. Others are resized one
 channel at a time in float32 (Pillow's `F` mode, same filter), so their extra bits survive.
 """
+
 import io
 import os
 from typing import BinaryIO
@@ -40,8 +41,22 @@ from PIL import Image
 from wgan_jax.data.errors import DataError
 from wgan_jax.errors import ConfigError
 
-EIGHT_BIT_MODES = ("1", "L", "P", "PA", "LA", "La", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr",
-                   "HSV", "LAB")
+EIGHT_BIT_MODES = (
+  "1",
+  "L",
+  "P",
+  "PA",
+  "LA",
+  "La",
+  "RGB",
+  "RGBA",
+  "RGBa",
+  "RGBX",
+  "CMYK",
+  "YCbCr",
+  "HSV",
+  "LAB",
+)
 SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
 _MAX_16 = 65535
 # ITU-R 601-2 luma, the weights of Pillow's own RGB -> L conversion.
@@ -61,11 +76,17 @@ def check_image_size(image_size, *, name: str = "image_size") -> None:
   Raises:
     ConfigError: one line naming the value and the nearest valid size.
   """
-  if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 16 or (
-      image_size % 16):
+  if (
+    not isinstance(image_size, int)
+    or isinstance(image_size, bool)
+    or image_size < 16
+    or (image_size % 16)
+  ):
     near = max(16, 16 * round(image_size / 16)) if isinstance(image_size, (int, float)) else 64
-    raise ConfigError(f"{name}={image_size!r} is not a multiple of 16 (>= 16), which the DCGAN "
-                      f"networks need; use e.g. {name}={near}.")
+    raise ConfigError(
+      f"{name}={image_size!r} is not a multiple of 16 (>= 16), which the DCGAN "
+      f"networks need; use e.g. {name}={near}."
+    )
 
 
 def check_image_args(image_size: int, channels: int) -> None:
@@ -99,13 +120,16 @@ def check_mode(image: Image.Image, *, name: str | None = None) -> None:
   if mode in EIGHT_BIT_MODES or mode in SIXTEEN_BIT_MODES or mode == "F":
     return
   if mode != "I":
-    raise DataError(f"image {_name(image, name)} has mode {mode}, which has no known pixel "
-                    f"range; {_FIX}")
+    raise DataError(
+      f"image {_name(image, name)} has mode {mode}, which has no known pixel range; {_FIX}"
+    )
   rawmode = _decoder_rawmode(image)
   # The PPM decoder's raw mode is `L` or `RGB` with a maxval, which it rescales to 0..65535.
   if rawmode and rawmode.startswith("I") and rawmode not in SIXTEEN_BIT_MODES:
-    raise DataError(f"image {_name(image, name)} has mode I with {rawmode} samples (32-bit or "
-                    f"signed integers), which have no agreed black and white; {_FIX}")
+    raise DataError(
+      f"image {_name(image, name)} has mode I with {rawmode} samples (32-bit or "
+      f"signed integers), which have no agreed black and white; {_FIX}"
+    )
 
 
 def _unit(values: np.ndarray, image, name: str | None, what: str) -> np.ndarray:
@@ -117,8 +141,10 @@ def _unit(values: np.ndarray, image, name: str | None, what: str) -> np.ndarray:
     found = f"pixels in [{values.min():g}, {values.max():g}]"
   else:
     return values
-  raise DataError(f"image {_name(image, name)} has {what} {found}, outside the [0, 1] that float "
-                  f"images are read in; scale it to [0, 1] or {_FIX}")
+  raise DataError(
+    f"image {_name(image, name)} has {what} {found}, outside the [0, 1] that float "
+    f"images are read in; scale it to [0, 1] or {_FIX}"
+  )
 
 
 def _to_channels(unit_HxWxK: np.ndarray, channels: int) -> np.ndarray:
@@ -133,8 +159,10 @@ def _to_channels(unit_HxWxK: np.ndarray, channels: int) -> np.ndarray:
 def _array_pixels(pixels: np.ndarray, channels: int, name: str | None):
   """`model_pixels` of a decoded array `[H, W]` or `[H, W, K]`, K in 1..4 (alpha dropped)."""
   if not (pixels.ndim == 2 or pixels.ndim == 3 and 1 <= pixels.shape[-1] <= 4):
-    raise DataError(f"image {_name(None, name)} has shape {pixels.shape}, not [H, W] or "
-                    "[H, W, 1..4]; use a dataset of grey or RGB images")
+    raise DataError(
+      f"image {_name(None, name)} has shape {pixels.shape}, not [H, W] or "
+      "[H, W, 1..4]; use a dataset of grey or RGB images"
+    )
   if pixels.ndim == 3 and pixels.shape[-1] == 1:
     pixels = pixels[..., 0]
   if pixels.dtype == np.uint8:  # Pillow reads [H, W, 2] as LA and [H, W, 4] as RGBA
@@ -146,13 +174,16 @@ def _array_pixels(pixels: np.ndarray, channels: int, name: str | None):
   elif pixels.dtype in (np.float32, np.float64):
     unit = _unit(pixels, None, name, str(pixels.dtype))
   else:
-    raise DataError(f"image {_name(None, name)} has {pixels.dtype} pixels, which have no known "
-                    "range; use uint8, uint16 or float32 in [0, 1]")
+    raise DataError(
+      f"image {_name(None, name)} has {pixels.dtype} pixels, which have no known "
+      "range; use uint8, uint16 or float32 in [0, 1]"
+    )
   return _to_channels(unit, channels)
 
 
-def model_pixels(image: Image.Image | np.ndarray, *, channels: int,
-                 name: str | None = None) -> Image.Image | np.ndarray:
+def model_pixels(
+  image: Image.Image | np.ndarray, *, channels: int, name: str | None = None
+) -> Image.Image | np.ndarray:
   """The image in `channels` channels, before resizing, by the range rule of the module doc.
 
   Args:
@@ -183,8 +214,10 @@ def model_pixels(image: Image.Image | np.ndarray, *, channels: int,
   else:
     values = np.asarray(image)
     if values.size and (values.min() < 0 or values.max() > _MAX_16):
-      raise DataError(f"image {_name(image, name)} has mode {mode} pixels in [{values.min()}, "
-                      f"{values.max()}], outside the 0..65535 it is read in; {_FIX}")
+      raise DataError(
+        f"image {_name(image, name)} has mode {mode} pixels in [{values.min()}, "
+        f"{values.max()}], outside the 0..65535 it is read in; {_FIX}"
+      )
     unit = values.astype(np.float32) / np.float32(_MAX_16)
   return _to_channels(unit[..., None], channels)
 
@@ -201,8 +234,9 @@ def _resize_and_crop(image: Image.Image, image_size: int) -> Image.Image:
   return image.crop((left, top, left + image_size, top + image_size))
 
 
-def to_model_input(image: Image.Image | np.ndarray, *, image_size: int, channels: int,
-                   name: str | None = None) -> np.ndarray:
+def to_model_input(
+  image: Image.Image | np.ndarray, *, image_size: int, channels: int, name: str | None = None
+) -> np.ndarray:
   """Resizes the shorter side, centre-crops and scales one image.
 
   Args:
@@ -221,8 +255,10 @@ def to_model_input(image: Image.Image | np.ndarray, *, image_size: int, channels
   if isinstance(pixels, Image.Image):
     pixels = np.asarray(_resize_and_crop(pixels, image_size), np.float32)
     return pixels.reshape(image_size, image_size, channels) / np.float32(127.5) - np.float32(1.0)
-  planes = [np.asarray(_resize_and_crop(Image.fromarray(np.ascontiguousarray(pixels[..., c])),
-                                        image_size)) for c in range(channels)]
+  planes = [
+    np.asarray(_resize_and_crop(Image.fromarray(np.ascontiguousarray(pixels[..., c])), image_size))
+    for c in range(channels)
+  ]
   return np.stack(planes, axis=-1) * np.float32(2.0) - np.float32(1.0)
 
 

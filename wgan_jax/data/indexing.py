@@ -6,8 +6,9 @@ process `p` of `P` takes the contiguous slice `[p * B / P, (p + 1) * B / P)` of 
 disjoint and their concatenation is the one-process batch. Nothing needs checkpointing but the
 index.
 """
+
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -17,8 +18,9 @@ def _epoch_permutation(seed: int, epoch: int, num_rows: int) -> np.ndarray:
   return np.random.default_rng([seed, epoch]).permutation(num_rows)
 
 
-def batch_rows(index: int, *, num_rows: int, batch_size: int, seed: int, process_index: int,
-               process_count: int) -> np.ndarray:
+def batch_rows(
+  index: int, *, num_rows: int, batch_size: int, seed: int, process_index: int, process_count: int
+) -> np.ndarray:
   """Rows of this process's part of global batch `index`.
 
   Args:
@@ -51,16 +53,29 @@ class FiniteSource:
     num_rows: dataset size.
   """
 
-  def __init__(self, load_rows: Callable[[np.ndarray], np.ndarray], *, num_rows: int,
-               element_shape: tuple[int, ...], batch_size: int, seed: int, process_index: int,
-               process_count: int):
+  def __init__(
+    self,
+    load_rows: Callable[[np.ndarray], np.ndarray],
+    *,
+    num_rows: int,
+    element_shape: tuple[int, ...],
+    batch_size: int,
+    seed: int,
+    process_index: int,
+    process_count: int,
+  ):
     """Args: `load_rows` maps int64 rows `[n]` to float32 `[n, *element_shape]`; rest as above."""
     self._load_rows = load_rows
     self.num_rows = num_rows
     self.element_shape = tuple(element_shape)
     self._rows = functools.partial(
-        batch_rows, num_rows=num_rows, batch_size=batch_size, seed=seed,
-        process_index=process_index, process_count=process_count)
+      batch_rows,
+      num_rows=num_rows,
+      batch_size=batch_size,
+      seed=seed,
+      process_index=process_index,
+      process_count=process_count,
+    )
 
   def batch(self, index: int) -> np.ndarray:
     """This process's part of critic batch `index`: float32 `[B_local, *element_shape]`."""

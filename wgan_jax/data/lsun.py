@@ -13,21 +13,32 @@ lossless 8-bit RGB PNG, so readers see three channels; `images.to_rgb8` converts
 range rule as training input (a 16-bit image is scaled by 65535, not clipped). A manual dir laid
 out wrongly is a one-line `DataError` from `find_source`, before anything is written.
 """
+
 import io
 import os
 import pathlib
 import warnings
 
 import lmdb
-from PIL import Image
 import tensorflow_datasets as tfds
+from PIL import Image
 
 from wgan_jax.data import images
 from wgan_jax.data.errors import DataError
 from wgan_jax.data.folder import EXTENSIONS
 
-CATEGORIES = ("bedroom", "bridge", "church_outdoor", "classroom", "conference_room", "dining_room",
-              "kitchen", "living_room", "restaurant", "tower")
+CATEGORIES = (
+  "bedroom",
+  "bridge",
+  "church_outdoor",
+  "classroom",
+  "conference_room",
+  "dining_room",
+  "kitchen",
+  "living_room",
+  "restaurant",
+  "tower",
+)
 
 
 class WganLsun(tfds.core.GeneratorBasedBuilder):
@@ -35,8 +46,9 @@ class WganLsun(tfds.core.GeneratorBasedBuilder):
 
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "Initial release: lmdb or image folder, array_record, no TensorFlow."}
-  BUILDER_CONFIGS = [tfds.core.BuilderConfig(name=c, description=f"LSUN {c}, train split")
-                     for c in CATEGORIES]
+  BUILDER_CONFIGS = [
+    tfds.core.BuilderConfig(name=c, description=f"LSUN {c}, train split") for c in CATEGORIES
+  ]
   MANUAL_DOWNLOAD_INSTRUCTIONS = """\
   Download `<category>_train_lmdb.zip` (bedroom: about 43 GB) from http://dl.yf.io/lsun/scenes/ (or
   `python download.py -c bedroom` from github.com/fyu/lsun) and unzip it into the manual dir, giving
@@ -47,13 +59,15 @@ class WganLsun(tfds.core.GeneratorBasedBuilder):
 
   def _info(self) -> tfds.core.DatasetInfo:
     return tfds.core.DatasetInfo(
-        builder=self,
-        description="LSUN scene images (Yu et al. 2015), train split, original encoding.",
-        features=tfds.features.FeaturesDict({
-            "id": tfds.features.Text(),
-            "image": tfds.features.Image(shape=(None, None, 3)),
-        }),
-        homepage="https://www.yf.io/p/lsun",
+      builder=self,
+      description="LSUN scene images (Yu et al. 2015), train split, original encoding.",
+      features=tfds.features.FeaturesDict(
+        {
+          "id": tfds.features.Text(),
+          "image": tfds.features.Image(shape=(None, None, 3)),
+        }
+      ),
+      homepage="https://www.yf.io/p/lsun",
     )
 
   def _split_generators(self, dl_manager: tfds.download.DownloadManager):
@@ -66,28 +80,33 @@ class WganLsun(tfds.core.GeneratorBasedBuilder):
     for key, encoded in records:
       total += 1
       if not images.decodes(encoded):
-        warnings.warn(f"skipping LSUN image {key!r}: not a decodable image")
+        warnings.warn(f"skipping LSUN image {key!r}: not a decodable image", stacklevel=2)
         continue
       kept += 1
       yield key, {"id": key, "image": _rgb_jpeg_or_png(encoded, key)}
     if not kept:
-      raise DataError(f"none of the {total} images in {str(path)!r} decodes; "
-                      f"{_download(self.builder_config.name)}")
+      raise DataError(
+        f"none of the {total} images in {str(path)!r} decodes; "
+        f"{_download(self.builder_config.name)}"
+      )
 
 
 def _download(category: str, manual_dir: str | os.PathLike = "the manual dir") -> str:
-  return (f"download {category}_train_lmdb.zip from http://dl.yf.io/lsun/scenes/ and unzip it "
-          f"into {manual_dir}")
+  return (
+    f"download {category}_train_lmdb.zip from http://dl.yf.io/lsun/scenes/ and unzip it "
+    f"into {manual_dir}"
+  )
 
 
 def _open_lmdb(lmdb_dir: pathlib.Path) -> lmdb.Environment:
   try:
-    return lmdb.open(os.fspath(lmdb_dir), readonly=True, lock=False, readahead=False,
-                     max_readers=1)
+    return lmdb.open(os.fspath(lmdb_dir), readonly=True, lock=False, readahead=False, max_readers=1)
   except lmdb.Error as e:
     advice = _download(_category(lmdb_dir), lmdb_dir.parent)
-    raise DataError(f"{str(lmdb_dir / 'data.mdb')!r} does not open as an lmdb ({e}); the download "
-                    f"or the unzip is incomplete: {advice}") from None
+    raise DataError(
+      f"{str(lmdb_dir / 'data.mdb')!r} does not open as an lmdb ({e}); the download "
+      f"or the unzip is incomplete: {advice}"
+    ) from None
 
 
 def _category(lmdb_dir: pathlib.Path) -> str:
@@ -102,8 +121,10 @@ def _lmdb_records(lmdb_dir: pathlib.Path):
       for key, value in txn.cursor():
         yield key.decode(), bytes(value)
   except lmdb.Error as e:
-    raise DataError(f"reading {str(lmdb_dir / 'data.mdb')!r} failed ({e}); the file is damaged: "
-                    f"{_download(_category(lmdb_dir), lmdb_dir.parent)}") from None
+    raise DataError(
+      f"reading {str(lmdb_dir / 'data.mdb')!r} failed ({e}); the file is damaged: "
+      f"{_download(_category(lmdb_dir), lmdb_dir.parent)}"
+    ) from None
   finally:
     env.close()
 
@@ -145,27 +166,35 @@ def find_source(manual_dir: str | os.PathLike, category: str) -> tuple[str, path
   """
   manual_dir = pathlib.Path(manual_dir).expanduser()
   if not manual_dir.is_dir():
-    raise DataError(f"manual_dir {str(manual_dir)!r} does not exist or is not a directory; pass "
-                    f"--manual_dir the folder {category}_train_lmdb.zip was unzipped into")
+    raise DataError(
+      f"manual_dir {str(manual_dir)!r} does not exist or is not a directory; pass "
+      f"--manual_dir the folder {category}_train_lmdb.zip was unzipped into"
+    )
   lmdb_dir = manual_dir / f"{category}_train_lmdb"
   image_dir = manual_dir / category
   if (lmdb_dir / "data.mdb").is_file():
     env = _open_lmdb(lmdb_dir)
     with env:
       if not env.stat()["entries"]:
-        raise DataError(f"the lmdb {str(lmdb_dir)!r} holds no records; "
-                        f"{_download(category, manual_dir)}")
+        raise DataError(
+          f"the lmdb {str(lmdb_dir)!r} holds no records; {_download(category, manual_dir)}"
+        )
     return "lmdb", lmdb_dir
   if image_dir.is_dir() and not lmdb_dir.is_dir():
     if not any(p.suffix.lower() in EXTENSIONS for p in image_dir.rglob("*")):
-      raise DataError(f"image folder {str(image_dir)!r} holds no {'/'.join(EXTENSIONS)} files; "
-                      f"put the {category} images there or {_download(category, manual_dir)}")
+      raise DataError(
+        f"image folder {str(image_dir)!r} holds no {'/'.join(EXTENSIONS)} files; "
+        f"put the {category} images there or {_download(category, manual_dir)}"
+      )
     return "folder", image_dir
   if not any(manual_dir.iterdir()):
-    raise DataError(f"manual_dir {str(manual_dir)!r} is empty; "
-                    f"{_misplaced_lmdb_advice(manual_dir, category)}")
-  raise DataError(f"no {lmdb_dir / 'data.mdb'} (nor an image folder {image_dir}); "
-                  f"{_misplaced_lmdb_advice(manual_dir, category)}")
+    raise DataError(
+      f"manual_dir {str(manual_dir)!r} is empty; {_misplaced_lmdb_advice(manual_dir, category)}"
+    )
+  raise DataError(
+    f"no {lmdb_dir / 'data.mdb'} (nor an image folder {image_dir}); "
+    f"{_misplaced_lmdb_advice(manual_dir, category)}"
+  )
 
 
 def _folder_records(image_dir: pathlib.Path):

@@ -6,19 +6,22 @@ protocol (Srivastava et al. 2017, Sec. 5.1; Lin et al. 2018, Sec. 5); `gp_8gauss
 scale divisions included). A mixture picks each sample's
 mode uniformly at random and adds isotropic Gaussian noise.
 """
+
 import numpy as np
 
 _RING = np.stack([np.cos(2 * np.pi * np.arange(8) / 8), np.sin(2 * np.pi * np.arange(8) / 8)], 1)
 _GRID = np.stack(np.meshgrid(np.arange(-2, 3), np.arange(-2, 3), indexing="ij"), -1).reshape(25, 2)
-_GP_RING = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)],
-                    np.float64) / np.sqrt([1, 1, 1, 1, 2, 2, 2, 2])[:, None]
+_GP_RING = (
+  np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)], np.float64)
+  / np.sqrt([1, 1, 1, 1, 2, 2, 2, 2])[:, None]
+)
 
 # name -> (modes [K, 2], std): positions and noise as the published code writes them.
 _MIXTURES = {
-    "ring8": (_RING, 0.01),
-    "grid25": (2.0 * _GRID, 0.05),
-    "gp_8gaussians": (2.0 * _GP_RING / 1.414, 0.02 / 1.414),
-    "gp_25gaussians": (2.0 * _GRID / 2.828, 0.05 / 2.828),
+  "ring8": (_RING, 0.01),
+  "grid25": (2.0 * _GRID, 0.05),
+  "gp_8gaussians": (2.0 * _GP_RING / 1.414, 0.02 / 1.414),
+  "gp_25gaussians": (2.0 * _GRID / 2.828, 0.05 / 2.828),
 }
 NAMES = (*_MIXTURES, "swissroll")
 
@@ -40,6 +43,7 @@ def _swissroll(rng: np.random.Generator, n: int) -> np.ndarray:
   # WGAN-GP: sklearn.datasets.make_swiss_roll(n, noise=0.25)[0][:, [0, 2]] / 7.5. Imported here:
   # sklearn.datasets costs about 2 s to import, which no other mixture should pay.
   from sklearn import datasets  # pylint: disable=g-import-not-at-top
+
   seed = int(rng.integers(2**31))
   return datasets.make_swiss_roll(n, noise=0.25, random_state=seed)[0][:, [0, 2]] / 7.5
 
@@ -50,10 +54,12 @@ class MixtureSource:
   The global batch is drawn and this process keeps its slice, so processes are disjoint and their
   concatenation is the one-process batch (the draw is 2-D points, so this costs nothing).
   """
+
   element_shape = (2,)
 
-  def __init__(self, name: str, *, batch_size: int, seed: int, process_index: int,
-               process_count: int):
+  def __init__(
+    self, name: str, *, batch_size: int, seed: int, process_index: int, process_count: int
+  ):
     self._name = name
     self._batch_size = batch_size
     self._seed = seed

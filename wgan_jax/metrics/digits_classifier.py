@@ -4,6 +4,7 @@ The digits (1,797 images, 8x8, values 0..16) are upsampled to `image_size` with 
 filter and scaled to [-1, 1], one channel, as the project's digits data are. A fixed permutation
 (independent of the training seed) splits them into 1,500 training and 297 held-out images.
 """
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -28,8 +29,14 @@ def digits_images(image_size):
     (images_NxSxSx1 float32, labels_N int32), N = 1,797, in scikit-learn's order.
   """
   digits = datasets.load_digits()
-  images = [np.asarray(Image.fromarray(image.astype(np.float32) / 16.0, mode="F").resize(
-      (image_size, image_size), Image.Resampling.BILINEAR)) for image in digits.images]
+  images = [
+    np.asarray(
+      Image.fromarray(image.astype(np.float32) / 16.0, mode="F").resize(
+        (image_size, image_size), Image.Resampling.BILINEAR
+      )
+    )
+    for image in digits.images
+  ]
   images_NxSxSx1 = (np.stack(images)[..., None] * 2.0 - 1.0).clip(-1.0, 1.0)
   return images_NxSxSx1.astype(np.float32), digits.target.astype(np.int32)
 
@@ -42,6 +49,7 @@ def split_indices():
 
 class DigitsMLP(nn.Module):
   """Flatten, two ReLU hidden layers, 10 logits; the last hidden layer is the feature layer."""
+
   hidden: tuple[int, ...] = (128, 64)
 
   @nn.compact
@@ -53,8 +61,16 @@ class DigitsMLP(nn.Module):
     return nn.Dense(NUM_CLASSES)(x), x
 
 
-def train_classifier(images_NxHxWx1, labels_N, *, seed=0, steps=400, batch_size=64,
-                     learning_rate=1e-3, weight_decay=1e-4):
+def train_classifier(
+  images_NxHxWx1,
+  labels_N,
+  *,
+  seed=0,
+  steps=400,
+  batch_size=64,
+  learning_rate=1e-3,
+  weight_decay=1e-4,
+):
   """Trains `DigitsMLP` with AdamW on cross-entropy; deterministic given `seed`.
 
   Args:
@@ -82,12 +98,14 @@ def train_classifier(images_NxHxWx1, labels_N, *, seed=0, steps=400, batch_size=
 
   def step(carry, step_index):
     params, opt_state = carry
-    index_B = jax.random.randint(jax.random.fold_in(data_key, step_index), (batch_size,), 0,
-                                 len(labels))
+    index_B = jax.random.randint(
+      jax.random.fold_in(data_key, step_index), (batch_size,), 0, len(labels)
+    )
     grads = jax.grad(loss_fn)(params, images[index_B], labels[index_B])
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return (optax.apply_updates(params, updates), opt_state), None
 
-  train = jax.jit(lambda params: jax.lax.scan(
-      step, (params, optimizer.init(params)), jnp.arange(steps))[0][0])
+  train = jax.jit(
+    lambda params: jax.lax.scan(step, (params, optimizer.init(params)), jnp.arange(steps))[0][0]
+  )
   return train(params)

@@ -13,6 +13,7 @@ These numbers compare runs of this project with each other (same image size, cla
 number of generated images, since the Frechet distance is biased upwards at small N); they are on
 no common scale with published FIDs, which use InceptionV3 on natural images.
 """
+
 import dataclasses
 import os
 import pathlib
@@ -21,9 +22,7 @@ import flax
 import jax
 import numpy as np
 
-from wgan_jax.metrics import digits_classifier
-from wgan_jax.metrics import frechet
-from wgan_jax.metrics import mode_coverage
+from wgan_jax.metrics import digits_classifier, frechet, mode_coverage
 
 _CACHE_VERSION = 1
 _apply = jax.jit(digits_classifier.DigitsMLP().apply)
@@ -41,6 +40,7 @@ class DigitsScorer:
     real_sigma: their covariance, shape [F, F].
     heldout_accuracy: classification accuracy on the held-out digits, in [0, 1].
   """
+
   image_size: int
   seed: int
   params: dict
@@ -65,15 +65,25 @@ class DigitsScorer:
     if path.exists():
       with np.load(path) as saved:
         flat = {tuple(k.split("/")[1:]): saved[k] for k in saved.files if k.startswith("params/")}
-        return cls(image_size, seed, flax.traverse_util.unflatten_dict(flat),
-                   saved["real_mu"], saved["real_sigma"], float(saved["heldout_accuracy"]))
+        return cls(
+          image_size,
+          seed,
+          flax.traverse_util.unflatten_dict(flat),
+          saved["real_mu"],
+          saved["real_sigma"],
+          float(saved["heldout_accuracy"]),
+        )
     scorer = cls.train(image_size, seed=seed)
     cache_dir.mkdir(parents=True, exist_ok=True)
     flat = flax.traverse_util.flatten_dict(jax.device_get(scorer.params), sep="/")
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, real_mu=scorer.real_mu, real_sigma=scorer.real_sigma,
-             heldout_accuracy=scorer.heldout_accuracy,
-             **{f"params/{k}": np.asarray(v) for k, v in flat.items()})
+    np.savez(
+      tmp,
+      real_mu=scorer.real_mu,
+      real_sigma=scorer.real_sigma,
+      heldout_accuracy=scorer.heldout_accuracy,
+      **{f"params/{k}": np.asarray(v) for k, v in flat.items()},
+    )
     os.replace(tmp, path)  # Atomic: concurrent runs never read a half-written file.
     return scorer
 
@@ -82,21 +92,24 @@ class DigitsScorer:
     """Trains the classifier on the 1,500 training digits; no cache involved."""
     images, labels = digits_classifier.digits_images(image_size)
     train_index, heldout_index = digits_classifier.split_indices()
-    params = jax.device_get(digits_classifier.train_classifier(
-        images[train_index], labels[train_index], seed=seed))
+    params = jax.device_get(
+      digits_classifier.train_classifier(images[train_index], labels[train_index], seed=seed)
+    )
     scorer = cls(image_size, seed, params, np.zeros(0), np.zeros((0, 0)), 0.0)
     logits, features = scorer.logits_and_features(images[heldout_index])
     real_mu, real_sigma = frechet.gaussian_statistics(features)
     accuracy = float(np.mean(logits.argmax(axis=1) == labels[heldout_index]))
-    return dataclasses.replace(scorer, real_mu=real_mu, real_sigma=real_sigma,
-                               heldout_accuracy=accuracy)
+    return dataclasses.replace(
+      scorer, real_mu=real_mu, real_sigma=real_sigma, heldout_accuracy=accuracy
+    )
 
   def logits_and_features(self, images_NxSxSx1):
     """(logits [N, 10], features [N, 64]) as float64 numpy arrays, for images in [-1, 1]."""
     expected = (self.image_size, self.image_size, 1)
     if np.ndim(images_NxSxSx1) != 4 or tuple(np.shape(images_NxSxSx1)[1:]) != expected:
-      raise ValueError(f"need images [N, {self.image_size}, {self.image_size}, 1], got "
-                       f"{np.shape(images_NxSxSx1)}")
+      raise ValueError(
+        f"need images [N, {self.image_size}, {self.image_size}, 1], got {np.shape(images_NxSxSx1)}"
+      )
     logits, features = _apply(self.params, np.asarray(images_NxSxSx1, np.float32))
     return np.asarray(logits, np.float64), np.asarray(features, np.float64)
 
@@ -118,19 +131,22 @@ class DigitsScorer:
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     return {
-        "frechet_distance": frechet.frechet_distance(
-            self.real_mu, self.real_sigma, *frechet.gaussian_statistics(features)),
-        "class_coverage": int(np.sum(counts >= min_class_fraction * len(logits))),
-        "class_kl": mode_coverage.kl_to_uniform(counts),
-        "mean_confidence": float(probabilities.max(axis=1).mean()),
-        "num_images": len(logits),
+      "frechet_distance": frechet.frechet_distance(
+        self.real_mu, self.real_sigma, *frechet.gaussian_statistics(features)
+      ),
+      "class_coverage": int(np.sum(counts >= min_class_fraction * len(logits))),
+      "class_kl": mode_coverage.kl_to_uniform(counts),
+      "mean_confidence": float(probabilities.max(axis=1).mean()),
+      "num_images": len(logits),
     }
 
   @property
   def protocol(self):
     """One line to print beside every number, saying how it was measured."""
-    return (f"digits quality: MLP classifier (seed {self.seed}, held-out accuracy "
-            f"{self.heldout_accuracy:.1%}) at {self.image_size}x{self.image_size}; Frechet "
-            f"distance of {len(self.real_mu)}-d penultimate features against "
-            f"{digits_classifier.NUM_HELDOUT} held-out real digits; not comparable with "
-            "published FIDs")
+    return (
+      f"digits quality: MLP classifier (seed {self.seed}, held-out accuracy "
+      f"{self.heldout_accuracy:.1%}) at {self.image_size}x{self.image_size}; Frechet "
+      f"distance of {len(self.real_mu)}-d penultimate features against "
+      f"{digits_classifier.NUM_HELDOUT} held-out real digits; not comparable with "
+      "published FIDs"
+    )

@@ -14,6 +14,7 @@ FID from the Gaussian statistics (`frechet.py`); KID is the unbiased MMD^2 with 
 polynomial kernel `k(x, y) = (x.y / d + 1)^3`, averaged over random subsets (Binkowski et al.
 2018). Both are biased by the sample counts: compare numbers with equal counts only.
 """
+
 import hashlib
 import pathlib
 
@@ -21,12 +22,12 @@ import flax
 import jax
 import numpy as np
 
-from wgan_jax.metrics import frechet
-from wgan_jax.metrics import inception
+from wgan_jax.metrics import frechet, inception
 
 SHA256_PREFIX = "6726825d"
-_features_fn = jax.jit(lambda variables, x: inception.FIDInceptionV3().apply(
-    variables, inception.preprocess(x)))
+_features_fn = jax.jit(
+  lambda variables, x: inception.FIDInceptionV3().apply(variables, inception.preprocess(x))
+)
 
 
 def sha256_of(path):
@@ -49,12 +50,16 @@ def load_inception(npz_path):
     source = str(saved["source_sha256"]) if "source_sha256" in saved.files else ""
     flat = {k: saved[k] for k in saved.files if k != "source_sha256"}
   if not source.startswith(SHA256_PREFIX):
-    raise ValueError(f"{npz_path} was converted from a file with SHA-256 {source or 'unknown'}, "
-                     f"not pt_inception-2015-12-05-{SHA256_PREFIX}.pth")
+    raise ValueError(
+      f"{npz_path} was converted from a file with SHA-256 {source or 'unknown'}, "
+      f"not pt_inception-2015-12-05-{SHA256_PREFIX}.pth"
+    )
   expected = flax.traverse_util.flatten_dict(inception.variable_shapes(), sep="/")
   if set(flat) != set(expected):
-    raise ValueError(f"missing {sorted(set(expected) - set(flat))[:5]}, unexpected "
-                     f"{sorted(set(flat) - set(expected))[:5]}")
+    raise ValueError(
+      f"missing {sorted(set(expected) - set(flat))[:5]}, unexpected "
+      f"{sorted(set(flat) - set(expected))[:5]}"
+    )
   for key, leaf in expected.items():
     if flat[key].shape != leaf.shape:
       raise ValueError(f"{key}: shape {flat[key].shape}, expected {leaf.shape}")
@@ -69,17 +74,19 @@ def inception_features(variables, images_NxHxWxC, *, batch_size=50):
   images = np.asarray(images_NxHxWxC, np.float32)
   features = []
   for start in range(0, len(images), batch_size):
-    batch = images[start:start + batch_size]
-    padded = np.concatenate([batch, np.zeros((batch_size - len(batch), *batch.shape[1:]),
-                                             np.float32)])
-    features.append(np.asarray(_features_fn(variables, padded))[:len(batch)])
+    batch = images[start : start + batch_size]
+    padded = np.concatenate(
+      [batch, np.zeros((batch_size - len(batch), *batch.shape[1:]), np.float32)]
+    )
+    features.append(np.asarray(_features_fn(variables, padded))[: len(batch)])
   return np.concatenate(features).astype(np.float64)
 
 
 def fid(features_a_NxD, features_b_MxD):
   """Frechet distance between the Gaussian statistics of two feature sets."""
-  return frechet.frechet_distance(*frechet.gaussian_statistics(features_a_NxD),
-                                  *frechet.gaussian_statistics(features_b_MxD))
+  return frechet.frechet_distance(
+    *frechet.gaussian_statistics(features_a_NxD), *frechet.gaussian_statistics(features_b_MxD)
+  )
 
 
 def kid(features_a_NxD, features_b_MxD, *, num_subsets=100, subset_size=1000, seed=0):
@@ -118,6 +125,8 @@ def cached_features(path, compute_fn):
 
 def protocol(num_real, num_generated, reference):
   """One line stating how FID / KID were measured, to print beside the numbers."""
-  return (f"FID/KID: pytorch-fid InceptionV3 (TF 2015-12-05 weights), pool3 2048-d, bilinear "
-          f"resize to 299x299, grey->RGB; {num_real} real images ({reference}) vs "
-          f"{num_generated} generated; KID subsets of min(1000, N)")
+  return (
+    f"FID/KID: pytorch-fid InceptionV3 (TF 2015-12-05 weights), pool3 2048-d, bilinear "
+    f"resize to 299x299, grey->RGB; {num_real} real images ({reference}) vs "
+    f"{num_generated} generated; KID subsets of min(1000, N)"
+  )

@@ -3,6 +3,7 @@
 `d^2 = |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2))`, computed as pytorch-fid's
 `calculate_frechet_distance` does, so numbers agree with it given the same statistics.
 """
+
 import warnings
 
 import numpy as np
@@ -22,7 +23,8 @@ def gaussian_statistics(features_NxD):
   if features_NxD.ndim != 2 or len(features_NxD) < 2:
     raise ValueError(f"need features [N, D] with N >= 2, got shape {features_NxD.shape}")
   return features_NxD.mean(axis=0), np.cov(features_NxD, rowvar=False).reshape(
-      features_NxD.shape[1], features_NxD.shape[1])
+    features_NxD.shape[1], features_NxD.shape[1]
+  )
 
 
 def frechet_distance(mu1_D, sigma1_DxD, mu2_D, sigma2_DxD, *, eps=1e-6):
@@ -44,14 +46,23 @@ def frechet_distance(mu1_D, sigma1_DxD, mu2_D, sigma2_DxD, *, eps=1e-6):
   Returns:
     The squared distance, in squared feature units (what FID reports), as a Python float.
   """
-  mu1_D, mu2_D = np.atleast_1d(np.asarray(mu1_D, np.float64)), np.atleast_1d(
-      np.asarray(mu2_D, np.float64))
-  sigma1_DxD, sigma2_DxD = np.atleast_2d(np.asarray(sigma1_DxD, np.float64)), np.atleast_2d(
-      np.asarray(sigma2_DxD, np.float64))
-  if mu1_D.shape != mu2_D.shape or sigma1_DxD.shape != sigma2_DxD.shape or (
-      sigma1_DxD.shape != mu1_D.shape * 2):
-    raise ValueError(f"shapes disagree: mu {mu1_D.shape}, {mu2_D.shape}; sigma "
-                     f"{sigma1_DxD.shape}, {sigma2_DxD.shape}")
+  mu1_D, mu2_D = (
+    np.atleast_1d(np.asarray(mu1_D, np.float64)),
+    np.atleast_1d(np.asarray(mu2_D, np.float64)),
+  )
+  sigma1_DxD, sigma2_DxD = (
+    np.atleast_2d(np.asarray(sigma1_DxD, np.float64)),
+    np.atleast_2d(np.asarray(sigma2_DxD, np.float64)),
+  )
+  if (
+    mu1_D.shape != mu2_D.shape
+    or sigma1_DxD.shape != sigma2_DxD.shape
+    or (sigma1_DxD.shape != mu1_D.shape * 2)
+  ):
+    raise ValueError(
+      f"shapes disagree: mu {mu1_D.shape}, {mu2_D.shape}; sigma "
+      f"{sigma1_DxD.shape}, {sigma2_DxD.shape}"
+    )
   diff_D = mu1_D - mu2_D
   with warnings.catch_warnings():  # Singular products are expected and handled below.
     warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
@@ -63,5 +74,6 @@ def frechet_distance(mu1_D, sigma1_DxD, mu2_D, sigma2_DxD, *, eps=1e-6):
     if not np.allclose(np.diagonal(covmean_DxD).imag, 0, atol=1e-3):
       raise ValueError(f"imaginary component {np.abs(covmean_DxD.imag).max()} in sqrtm")
     covmean_DxD = covmean_DxD.real
-  return float(diff_D @ diff_D + np.trace(sigma1_DxD) + np.trace(sigma2_DxD)
-               - 2 * np.trace(covmean_DxD))
+  return float(
+    diff_D @ diff_D + np.trace(sigma1_DxD) + np.trace(sigma2_DxD) - 2 * np.trace(covmean_DxD)
+  )

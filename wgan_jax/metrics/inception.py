@@ -5,6 +5,7 @@ Module and parameter names follow torchvision / pytorch-fid (`Conv2d_1a_3x3`, `M
 runs in inference mode (batch norm uses its stored statistics); its output is the 2048-d pool3
 feature vector that FID and KID are computed on.
 """
+
 import functools
 
 import flax.linen as nn
@@ -18,6 +19,7 @@ INPUT_SIZE = 299
 
 class BasicConv(nn.Module):
   """Convolution without bias, batch norm (eps 1e-3, stored statistics), ReLU."""
+
   features: int
   kernel: tuple[int, int] = (1, 1)
   strides: int = 1
@@ -25,13 +27,24 @@ class BasicConv(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    x = nn.Conv(self.features, self.kernel, self.strides, use_bias=False, name="conv",
-                padding=tuple((p, p) for p in self.padding))(x)
+    x = nn.Conv(
+      self.features,
+      self.kernel,
+      self.strides,
+      use_bias=False,
+      name="conv",
+      padding=tuple((p, p) for p in self.padding),
+    )(x)
     return nn.relu(nn.BatchNorm(use_running_average=True, epsilon=1e-3, name="bn")(x))
 
 
-_avg_pool = functools.partial(nn.avg_pool, window_shape=(3, 3), strides=(1, 1),
-                              padding=((1, 1), (1, 1)), count_include_pad=False)
+_avg_pool = functools.partial(
+  nn.avg_pool,
+  window_shape=(3, 3),
+  strides=(1, 1),
+  padding=((1, 1), (1, 1)),
+  count_include_pad=False,
+)
 
 
 def _max_pool_stride2(x):
@@ -44,7 +57,8 @@ class InceptionA(nn.Module):
   @nn.compact
   def __call__(self, x):
     b5 = BasicConv(64, (5, 5), padding=(2, 2), name="branch5x5_2")(
-        BasicConv(48, name="branch5x5_1")(x))
+      BasicConv(48, name="branch5x5_1")(x)
+    )
     b3 = BasicConv(64, name="branch3x3dbl_1")(x)
     b3 = BasicConv(96, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(b3)
     b3 = BasicConv(96, (3, 3), padding=(1, 1), name="branch3x3dbl_3")(b3)
@@ -53,7 +67,6 @@ class InceptionA(nn.Module):
 
 
 class InceptionB(nn.Module):
-
   @nn.compact
   def __call__(self, x):
     b3 = BasicConv(384, (3, 3), strides=2, name="branch3x3")(x)
@@ -82,11 +95,11 @@ class InceptionC(nn.Module):
 
 
 class InceptionD(nn.Module):
-
   @nn.compact
   def __call__(self, x):
     b3 = BasicConv(320, (3, 3), strides=2, name="branch3x3_2")(
-        BasicConv(192, name="branch3x3_1")(x))
+      BasicConv(192, name="branch3x3_1")(x)
+    )
     b7 = BasicConv(192, name="branch7x7x3_1")(x)
     b7 = BasicConv(192, (1, 7), padding=(0, 3), name="branch7x7x3_2")(b7)
     b7 = BasicConv(192, (7, 1), padding=(3, 0), name="branch7x7x3_3")(b7)
@@ -96,19 +109,29 @@ class InceptionD(nn.Module):
 
 class InceptionE(nn.Module):
   """`FIDInceptionE_1` (average pool, padding not counted) or `_2` (`max_pool=True`)."""
+
   max_pool: bool = False
 
   @nn.compact
   def __call__(self, x):
     b3 = BasicConv(384, name="branch3x3_1")(x)
-    b3 = jnp.concatenate([BasicConv(384, (1, 3), padding=(0, 1), name="branch3x3_2a")(b3),
-                          BasicConv(384, (3, 1), padding=(1, 0), name="branch3x3_2b")(b3)], -1)
+    b3 = jnp.concatenate(
+      [
+        BasicConv(384, (1, 3), padding=(0, 1), name="branch3x3_2a")(b3),
+        BasicConv(384, (3, 1), padding=(1, 0), name="branch3x3_2b")(b3),
+      ],
+      -1,
+    )
     bd = BasicConv(448, name="branch3x3dbl_1")(x)
     bd = BasicConv(384, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(bd)
-    bd = jnp.concatenate([BasicConv(384, (1, 3), padding=(0, 1), name="branch3x3dbl_3a")(bd),
-                          BasicConv(384, (3, 1), padding=(1, 0), name="branch3x3dbl_3b")(bd)], -1)
-    pooled = (nn.max_pool(x, (3, 3), padding=((1, 1), (1, 1))) if self.max_pool
-              else _avg_pool(x))
+    bd = jnp.concatenate(
+      [
+        BasicConv(384, (1, 3), padding=(0, 1), name="branch3x3dbl_3a")(bd),
+        BasicConv(384, (3, 1), padding=(1, 0), name="branch3x3dbl_3b")(bd),
+      ],
+      -1,
+    )
+    pooled = nn.max_pool(x, (3, 3), padding=((1, 1), (1, 1))) if self.max_pool else _avg_pool(x)
     pool = BasicConv(192, name="branch_pool")(pooled)
     return jnp.concatenate([BasicConv(320, name="branch1x1")(x), b3, bd, pool], axis=-1)
 
@@ -126,8 +149,12 @@ class FIDInceptionV3(nn.Module):
     for name, pool_features in (("Mixed_5b", 32), ("Mixed_5c", 64), ("Mixed_5d", 64)):
       x = InceptionA(pool_features, name=name)(x)
     x = InceptionB(name="Mixed_6a")(x)
-    for name, channels in (("Mixed_6b", 128), ("Mixed_6c", 160), ("Mixed_6d", 160),
-                           ("Mixed_6e", 192)):
+    for name, channels in (
+      ("Mixed_6b", 128),
+      ("Mixed_6c", 160),
+      ("Mixed_6d", 160),
+      ("Mixed_6e", 192),
+    ):
       x = InceptionC(channels, name=name)(x)
     x = InceptionD(name="Mixed_7a")(x)
     x = InceptionE(name="Mixed_7b")(x)
@@ -149,8 +176,11 @@ def preprocess(images_NxHxWxC, size=INPUT_SIZE):
 
 def variable_shapes():
   """The variables' structure, as a pytree of `jax.ShapeDtypeStruct`."""
-  return jax.eval_shape(FIDInceptionV3().init, jax.random.key(0),
-                        jax.ShapeDtypeStruct((1, INPUT_SIZE, INPUT_SIZE, 3), jnp.float32))
+  return jax.eval_shape(
+    FIDInceptionV3().init,
+    jax.random.key(0),
+    jax.ShapeDtypeStruct((1, INPUT_SIZE, INPUT_SIZE, 3), jnp.float32),
+  )
 
 
 def init_variables(seed=0):

@@ -21,6 +21,7 @@ Perfect samples are not 100 % high quality: for a 2-D isotropic Gaussian the dis
 divided by `std` follows a chi distribution with 2 degrees of freedom (Rayleigh), so
 `P(|x - mu| < 3 std) = 1 - exp(-9 / 2) ≈ 0.98889`, not the 1-D "three sigma" 0.9973.
 """
+
 import numpy as np
 
 
@@ -37,8 +38,9 @@ def nearest_mode(samples_NxD, modes_KxD):
   samples_NxD = np.asarray(samples_NxD, np.float64)
   modes_KxD = np.asarray(modes_KxD, np.float64)
   if samples_NxD.ndim != 2 or modes_KxD.ndim != 2 or samples_NxD.shape[1] != modes_KxD.shape[1]:
-    raise ValueError(f"need samples [N, D] and modes [K, D], got {samples_NxD.shape} and "
-                     f"{modes_KxD.shape}")
+    raise ValueError(
+      f"need samples [N, D] and modes [K, D], got {samples_NxD.shape} and {modes_KxD.shape}"
+    )
   sq_dist_NxK = ((samples_NxD[:, None, :] - modes_KxD[None, :, :]) ** 2).sum(-1)
   index_N = sq_dist_NxK.argmin(axis=1)
   return index_N, np.sqrt(sq_dist_NxK[np.arange(len(index_N)), index_N])
@@ -92,7 +94,7 @@ def mode_coverage(samples_Nx2, modes_Kx2, std):
   """
   counts_K = high_quality_counts(samples_Nx2, modes_Kx2, std)
   return {
-      "modes_captured": int(np.count_nonzero(counts_K)),
-      "high_quality_fraction": float(counts_K.sum() / len(samples_Nx2)),
-      "reverse_kl": kl_to_uniform(counts_K),
+    "modes_captured": int(np.count_nonzero(counts_K)),
+    "high_quality_fraction": float(counts_K.sum() / len(samples_Nx2)),
+    "reverse_kl": kl_to_uniform(counts_K),
   }

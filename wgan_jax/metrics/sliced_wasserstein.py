@@ -9,6 +9,7 @@ Units: pixel values, for images in [-1, 1]. This is W1 on whole images, not the
 Laplacian-pyramid patch SWD of Karras et al. (2018): compare numbers only with the same
 `num_projections`, `seed`, image size and sample counts.
 """
+
 import numpy as np
 
 
@@ -56,10 +57,14 @@ def sliced_wasserstein(images_a_NxHxWxC, images_b_MxHxWxC, *, num_projections=25
   Returns:
     The mean over directions of the exact 1-D W1, in pixel-value units, as a Python float.
   """
-  if np.ndim(images_a_NxHxWxC) != 4 or np.shape(images_a_NxHxWxC)[1:] != np.shape(
-      images_b_MxHxWxC)[1:]:
-    raise ValueError(f"need [N, H, W, C] and [M, H, W, C], got {np.shape(images_a_NxHxWxC)} and "
-                     f"{np.shape(images_b_MxHxWxC)}")
+  if (
+    np.ndim(images_a_NxHxWxC) != 4
+    or np.shape(images_a_NxHxWxC)[1:] != np.shape(images_b_MxHxWxC)[1:]
+  ):
+    raise ValueError(
+      f"need [N, H, W, C] and [M, H, W, C], got {np.shape(images_a_NxHxWxC)} and "
+      f"{np.shape(images_b_MxHxWxC)}"
+    )
   a_NxD = np.asarray(images_a_NxHxWxC, np.float32).reshape(len(images_a_NxHxWxC), -1)
   b_MxD = np.asarray(images_b_MxHxWxC, np.float32).reshape(len(images_b_MxHxWxC), -1)
   directions_DxP = random_directions(num_projections, a_NxD.shape[1], seed=seed).astype(np.float32)

@@ -4,5 +4,8 @@ Why: XLA:CPU runs the textbook forms' gradients inside the critic's rolled `lax.
 loops; these compute the same functions with the same parameters, so `wgan_jax.kernels` can pick
 them on CPU and flax's own layers elsewhere.
 """
+
 from wgan_jax.xla_cpu.batch_norm import BatchNorm
 from wgan_jax.xla_cpu.layers import Conv, ConvTranspose
+
+__all__ = ["BatchNorm", "Conv", "ConvTranspose"]

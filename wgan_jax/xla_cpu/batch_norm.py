@@ -6,12 +6,13 @@ VJP), is a matrix-vector product it runs at library speed. Under a data-parallel
 products over a sharded batch are all-reduced as the sums were: global batch statistics.
 Measurements: benchmarks/README.md.
 """
+
 import functools
 
 import flax.linen as nn
-from flax.linen import dtypes
 import jax
 import jax.numpy as jnp
+from flax.linen import dtypes
 
 
 def _statistics(x_NxC):
@@ -55,8 +56,9 @@ def _normalize_backward(epsilon, residuals, cotangents):
   xhat_NxC = centered_NxC * rstd_C[None]
   dbias_C = ones_N @ dy_NxC
   dscale_C = ones_N @ (dy_NxC * xhat_NxC)
-  dx_NxC = ((rstd_C * scale_C)[None] * (dy_NxC - (dbias_C[None] + xhat_NxC * dscale_C[None]) / n)
-            + (dmean_C[None] + 2.0 * dvar_C[None] * centered_NxC) / n)
+  dx_NxC = (rstd_C * scale_C)[None] * (dy_NxC - (dbias_C[None] + xhat_NxC * dscale_C[None]) / n) + (
+    dmean_C[None] + 2.0 * dvar_C[None] * centered_NxC
+  ) / n
   return dx_NxC, dscale_C, dbias_C
 
 
@@ -76,9 +78,16 @@ class BatchNorm(nn.BatchNorm):
   @nn.compact
   def __call__(self, x, use_running_average: bool | None = None, *, mask=None):
     running = nn.merge_param("use_running_average", self.use_running_average, use_running_average)
-    if (running or mask is not None or self.axis not in (-1, x.ndim - 1)
-        or self.axis_name is not None or self.use_fast_variance or not self.use_scale
-        or not self.use_bias or not self.force_float32_reductions):
+    if (
+      running
+      or mask is not None
+      or self.axis not in (-1, x.ndim - 1)
+      or self.axis_name is not None
+      or self.use_fast_variance
+      or not self.use_scale
+      or not self.use_bias
+      or not self.force_float32_reductions
+    ):
       return super().__call__(x, use_running_average, mask=mask)
     c = x.shape[-1]
     # Created in flax's order (statistics, then scale and bias), so `init` draws the same values.
@@ -86,11 +95,15 @@ class BatchNorm(nn.BatchNorm):
     ra_var = self.variable("batch_stats", "var", lambda: jnp.ones((c,), jnp.float32))
     scale = self.param("scale", self.scale_init, (c,), self.param_dtype)
     bias = self.param("bias", self.bias_init, (c,), self.param_dtype)
-    y_NxC, mean_C, var_C = normalize(x.reshape(-1, c).astype(jnp.float32),
-                                     scale.astype(jnp.float32), bias.astype(jnp.float32),
-                                     self.epsilon)
+    y_NxC, mean_C, var_C = normalize(
+      x.reshape(-1, c).astype(jnp.float32),
+      scale.astype(jnp.float32),
+      bias.astype(jnp.float32),
+      self.epsilon,
+    )
     if not self.is_initializing():
       ra_mean.value = self.momentum * ra_mean.value + (1 - self.momentum) * mean_C
       ra_var.value = self.momentum * ra_var.value + (1 - self.momentum) * var_C
-    return y_NxC.reshape(x.shape).astype(dtypes.canonicalize_dtype(x, scale, bias,
-                                                                   dtype=self.dtype))
+    return y_NxC.reshape(x.shape).astype(
+      dtypes.canonicalize_dtype(x, scale, bias, dtype=self.dtype)
+    )

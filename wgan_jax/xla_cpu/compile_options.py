@@ -4,6 +4,7 @@ Why: jaxlib 0.10 hands XLA:CPU's dot products and convolutions to YNNPACK, and f
 Eigen's convolutions were faster, so on CPU only the dot products stay with YNNPACK.
 Measurements: benchmarks/README.md.
 """
+
 import functools
 import warnings
 
@@ -19,8 +20,11 @@ def _accepted(options: tuple[tuple[str, str], ...]) -> bool:
   try:
     jax.jit(jnp.negative, compiler_options=dict(options)).lower(jnp.zeros(1)).compile()
   except Exception as e:  # pylint: disable=broad-except  # jaxlib raises its own error types.
-    warnings.warn(f"this jaxlib rejects the CPU compiler options {dict(options)} ({e}); the "
-                  "train step compiles with XLA's defaults and may run slower on CPU.")
+    warnings.warn(
+      f"this jaxlib rejects the CPU compiler options {dict(options)} ({e}); the "
+      "train step compiles with XLA's defaults and may run slower on CPU.",
+      stacklevel=2,
+    )
     return False
   return True
 

@@ -11,6 +11,7 @@ convolution of batch-minor operands). `_materialized` stores each operand before
 gradient transposes it, so XLA:CPU does not recompute its producers in transposed order.
 Measurements: benchmarks/README.md.
 """
+
 import functools
 
 import jax
@@ -42,8 +43,9 @@ _materialized.defjvp(lambda primals, tangents: (_materialized(*primals), *tangen
 
 def _conv(x_BxHxWxC, kernel_KxKxCxF, stride, padding):
   """`[B, H, W, C] -> [B, (H + 2 padding - K) // stride + 1, ..., F]`: XLA's convolution."""
-  return jax.lax.conv_general_dilated(x_BxHxWxC, kernel_KxKxCxF, (stride, stride),
-                                      ((padding, padding),) * 2, dimension_numbers=_NHWC)
+  return jax.lax.conv_general_dilated(
+    x_BxHxWxC, kernel_KxKxCxF, (stride, stride), ((padding, padding),) * 2, dimension_numbers=_NHWC
+  )
 
 
 def _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF, size, stride, padding):
@@ -61,9 +63,14 @@ def _conv_kernel_grad(x_BxHxWxC, dy_BxhxwxF, size, stride, padding):
   replicated = None if mesh.empty else NamedSharding(mesh, PartitionSpec())
   high = lambda n, out: size + stride * (out - 1) - n - padding  # negative: unused last rows
   dk_CxKxKxF = jax.lax.conv_general_dilated(
-      x_BxHxWxC.transpose(3, 1, 2, 0), dy_BxhxwxF.transpose(1, 2, 0, 3), window_strides=(1, 1),
-      padding=((padding, high(height, h)), (padding, high(width, w))),
-      rhs_dilation=(stride, stride), dimension_numbers=_NHWC, out_sharding=replicated)
+    x_BxHxWxC.transpose(3, 1, 2, 0),
+    dy_BxhxwxF.transpose(1, 2, 0, 3),
+    window_strides=(1, 1),
+    padding=((padding, high(height, h)), (padding, high(width, w))),
+    rhs_dilation=(stride, stride),
+    dimension_numbers=_NHWC,
+    out_sharding=replicated,
+  )
   return dk_CxKxKxF.transpose(1, 2, 0, 3)
 
 
@@ -92,16 +99,24 @@ def _conv_transpose_4x4_stride2(y_BxhxwxF, kernel_4x4xCxF, height, width):
   if h * w <= _MAX_POSITIONS_FOR_FOUR and (height, width) == (2 * h, 2 * w):
     # Output row 2m + p sums y[m - 1 + p] and y[m + p] with kernel rows 3 - p and 1 - p.
     pads = ((1, 0), (0, 1))
-    parities = [[conv(y_BxhxwxF, kernel_4x4xCxF[3 - p::-2, 3 - q::-2].transpose(0, 1, 3, 2),
-                      (pads[p], pads[q]))
-                 for q in (0, 1)] for p in (0, 1)]
+    parities = [
+      [
+        conv(
+          y_BxhxwxF,
+          kernel_4x4xCxF[3 - p :: -2, 3 - q :: -2].transpose(0, 1, 3, 2),
+          (pads[p], pads[q]),
+        )
+        for q in (0, 1)
+      ]
+      for p in (0, 1)
+    ]
     return _interleave(jnp.stack([jnp.stack(row, 3) for row in parities], 2))
   # kernel[2A + p, 2B + q, c, f] -> taps[1 - A, 1 - B, f, (p, q, c)].
   taps = kernel_4x4xCxF.reshape(2, 2, 2, 2, c, f)[::-1, :, ::-1]
   taps_2x2xFx4C = taps.transpose(0, 2, 5, 1, 3, 4).reshape(2, 2, f, 4 * c)
   phases = conv(y_BxhxwxF, taps_2x2xFx4C, ((1, 1), (1, 1)))
   out = _interleave(phases.reshape(b, h + 1, w + 1, 2, 2, c).transpose(0, 1, 3, 2, 4, 5))
-  return out[:, 1:1 + height, 1:1 + width]
+  return out[:, 1 : 1 + height, 1 : 1 + width]
 
 
 def _conv_transpose(y_BxhxwxF, kernel_KxKxCxF, stride, padding, height, width):
@@ -117,9 +132,13 @@ def _conv_transpose(y_BxhxwxF, kernel_KxKxCxF, stride, padding, height, width):
   _, h, w, _ = y_BxhxwxF.shape
   high = lambda n, out: n - stride * (out - 1) - 1 + padding
   return jax.lax.conv_general_dilated(
-      y_BxhxwxF, kernel_KxKxCxF[::-1, ::-1].transpose(0, 1, 3, 2), (1, 1),
-      ((size - 1 - padding, high(height, h)), (size - 1 - padding, high(width, w))),
-      lhs_dilation=(stride, stride), dimension_numbers=_NHWC)
+    y_BxhxwxF,
+    kernel_KxKxCxF[::-1, ::-1].transpose(0, 1, 3, 2),
+    (1, 1),
+    ((size - 1 - padding, high(height, h)), (size - 1 - padding, high(width, w))),
+    lhs_dilation=(stride, stride),
+    dimension_numbers=_NHWC,
+  )
 
 
 # The three primitives as custom VJPs whose gradients are each other: the sums are bilinear, and
@@ -154,8 +173,10 @@ def _conv_forward(x_BxHxWxC, kernel_KxKxCxF, stride, padding):
 def _conv_backward(stride, padding, residuals, g_BxhxwxF):
   x_BxHxWxC, kernel_KxKxCxF = residuals
   g_BxhxwxF = _materialized(g_BxhxwxF)
-  return (_transpose(g_BxhxwxF, kernel_KxKxCxF, stride, padding, *x_BxHxWxC.shape[1:3]),
-          _kernel_grad(x_BxHxWxC, g_BxhxwxF, kernel_KxKxCxF.shape[0], stride, padding))
+  return (
+    _transpose(g_BxhxwxF, kernel_KxKxCxF, stride, padding, *x_BxHxWxC.shape[1:3]),
+    _kernel_grad(x_BxHxWxC, g_BxhxwxF, kernel_KxKxCxF.shape[0], stride, padding),
+  )
 
 
 conv.defvjp(_conv_forward, _conv_backward)
@@ -169,16 +190,20 @@ def _transpose(y_BxhxwxF, kernel_KxKxCxF, stride, padding, height, width):
 
 def _transpose_forward(y_BxhxwxF, kernel_KxKxCxF, stride, padding, height, width):
   y_BxhxwxF = _materialized(y_BxhxwxF)
-  return (_transpose(y_BxhxwxF, kernel_KxKxCxF, stride, padding, height, width),
-          (y_BxhxwxF, kernel_KxKxCxF))
+  return (
+    _transpose(y_BxhxwxF, kernel_KxKxCxF, stride, padding, height, width),
+    (y_BxhxwxF, kernel_KxKxCxF),
+  )
 
 
 def _transpose_backward(stride, padding, height, width, residuals, g_BxHxWxC):
   del height, width
   y_BxhxwxF, kernel_KxKxCxF = residuals
   g_BxHxWxC = _materialized(g_BxHxWxC)
-  return (conv(g_BxHxWxC, kernel_KxKxCxF, stride, padding),
-          _kernel_grad(g_BxHxWxC, y_BxhxwxF, kernel_KxKxCxF.shape[0], stride, padding))
+  return (
+    conv(g_BxHxWxC, kernel_KxKxCxF, stride, padding),
+    _kernel_grad(g_BxHxWxC, y_BxhxwxF, kernel_KxKxCxF.shape[0], stride, padding),
+  )
 
 
 _transpose.defvjp(_transpose_forward, _transpose_backward)
@@ -197,8 +222,10 @@ def _kernel_grad_forward(x_BxHxWxC, dy_BxhxwxF, size, stride, padding):
 def _kernel_grad_backward(size, stride, padding, residuals, g_KxKxCxF):
   del size
   x_BxHxWxC, dy_BxhxwxF = residuals
-  return (_transpose(dy_BxhxwxF, g_KxKxCxF, stride, padding, *x_BxHxWxC.shape[1:3]),
-          conv(x_BxHxWxC, g_KxKxCxF, stride, padding))
+  return (
+    _transpose(dy_BxhxwxF, g_KxKxCxF, stride, padding, *x_BxHxWxC.shape[1:3]),
+    conv(x_BxHxWxC, g_KxKxCxF, stride, padding),
+  )
 
 
 _kernel_grad.defvjp(_kernel_grad_forward, _kernel_grad_backward)
@@ -223,5 +250,6 @@ def conv_transpose(x_BxHxWxC, kernel_KxKxFxC, stride, padding):
   """
   size = kernel_KxKxFxC.shape[0]
   out = lambda n: (n - 1) * stride + size - 2 * padding
-  return _transpose(x_BxHxWxC, kernel_KxKxFxC, stride, padding, out(x_BxHxWxC.shape[1]),
-                    out(x_BxHxWxC.shape[2]))
+  return _transpose(
+    x_BxHxWxC, kernel_KxKxFxC, stride, padding, out(x_BxHxWxC.shape[1]), out(x_BxHxWxC.shape[2])
+  )

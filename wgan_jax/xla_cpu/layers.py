@@ -7,10 +7,11 @@ names, shapes, dtypes, initialisers and auto-names (`Conv_0`, `ConvTranspose_0`)
 holds the same variables with either; a configuration without a fast form here runs flax's own
 code. Measurements: benchmarks/README.md.
 """
+
 import flax.linen as nn
-from flax.linen.linear import canonicalize_padding
 import jax
 import jax.numpy as jnp
+from flax.linen.linear import canonicalize_padding
 
 from wgan_jax.xla_cpu import convolutions
 
@@ -26,8 +27,13 @@ def _same_pair(value, default=1) -> int | None:
 
 def _square_kernel(module, inputs) -> tuple[int, int] | None:
   """`(K, stride)` of a 2-D square-kernel layer on `[B, H, W, C]` with plain settings."""
-  if (inputs.ndim != 4 or isinstance(module.kernel_size, int) or module.mask is not None
-      or module.precision is not None or _same_pair(module.kernel_dilation) != 1):
+  if (
+    inputs.ndim != 4
+    or isinstance(module.kernel_size, int)
+    or module.mask is not None
+    or module.precision is not None
+    or _same_pair(module.kernel_dilation) != 1
+  ):
     return None
   size, stride = _same_pair(module.kernel_size), _same_pair(module.strides)
   return None if size is None or stride is None else (size, stride)
@@ -44,22 +50,32 @@ class Conv(nn.Conv):
   @nn.compact
   def __call__(self, inputs):
     square = _square_kernel(self, inputs)
-    plain = (_same_pair(self.input_dilation) == 1 and self.feature_group_count == 1
-             and self.conv_general_dilated is None and self.conv_general_dilated_cls is None)
+    plain = (
+      _same_pair(self.input_dilation) == 1
+      and self.feature_group_count == 1
+      and self.conv_general_dilated is None
+      and self.conv_general_dilated_cls is None
+    )
     if square is None or not plain or self.padding in ("CIRCULAR", "REFLECT", "CAUSAL"):
       return super().__call__(inputs)
     size, stride = square
-    pads = (jax.lax.padtype_to_pads(inputs.shape[1:3], (size, size), (stride, stride),
-                                    self.padding) if isinstance(self.padding, str)
-            else canonicalize_padding(self.padding, 2))
+    pads = (
+      jax.lax.padtype_to_pads(inputs.shape[1:3], (size, size), (stride, stride), self.padding)
+      if isinstance(self.padding, str)
+      else canonicalize_padding(self.padding, 2)
+    )
     pads = [tuple(p) for p in pads]
     if pads[0][0] != pads[0][1] or pads[0] != pads[1]:
       return super().__call__(inputs)
     padding = pads[0][0]
-    kernel = self.param("kernel", self.kernel_init, (size, size, inputs.shape[-1], self.features),
-                        self.param_dtype)
-    bias = (self.param("bias", self.bias_init, (self.features,), self.param_dtype)
-            if self.use_bias else None)
+    kernel = self.param(
+      "kernel", self.kernel_init, (size, size, inputs.shape[-1], self.features), self.param_dtype
+    )
+    bias = (
+      self.param("bias", self.bias_init, (self.features,), self.param_dtype)
+      if self.use_bias
+      else None
+    )
     x, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
     if padding == 0 and inputs.shape[1:3] == (size, size):
       y = jnp.einsum("bijc,ijcf->bf", x, kernel)[:, None, None]
@@ -81,18 +97,26 @@ class ConvTranspose(nn.ConvTranspose):
   @nn.compact
   def __call__(self, inputs):
     square = _square_kernel(self, inputs)
-    if (square is None or not self.transpose_kernel or isinstance(self.padding, str)
-        or self.preferred_element_type is not None):
+    if (
+      square is None
+      or not self.transpose_kernel
+      or isinstance(self.padding, str)
+      or self.preferred_element_type is not None
+    ):
       return super().__call__(inputs)
     size, stride = square
     pads = [tuple(p) for p in canonicalize_padding(self.padding, 2)]
     padding = size - 1 - pads[0][0]
     if pads[0][0] != pads[0][1] or pads[0] != pads[1] or not 0 <= padding <= size - 1:
       return super().__call__(inputs)
-    kernel = self.param("kernel", self.kernel_init, (size, size, self.features, inputs.shape[-1]),
-                        self.param_dtype)
-    bias = (self.param("bias", self.bias_init, (self.features,), self.param_dtype)
-            if self.use_bias else None)
+    kernel = self.param(
+      "kernel", self.kernel_init, (size, size, self.features, inputs.shape[-1]), self.param_dtype
+    )
+    bias = (
+      self.param("bias", self.bias_init, (self.features,), self.param_dtype)
+      if self.use_bias
+      else None
+    )
     x, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
     if padding == 0 and inputs.shape[1:3] == (1, 1):
       y = jnp.einsum("bxyc,ijfc->bijf", x, kernel)
