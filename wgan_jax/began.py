@@ -26,7 +26,11 @@ from wgan_jax import models
 
 
 def num_scales(image_size: int) -> int:
-  """Resolutions from `image_size` down to 8 (4 at 64x64); `image_size` must be 8 * 2^k."""
+  """Resolutions from `image_size` down to 8 (4 at 64x64); `image_size` must be 8 * 2^k.
+
+  Raises:
+    ValueError: `image_size` is not 8 * 2^k.
+  """
   if image_size < 8 or image_size & (image_size - 1):
     raise ValueError(
       f"BEGAN nets need image_size = 8 * 2^k (8, 16, 32, 64, 128, ...), got {image_size}."

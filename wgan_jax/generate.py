@@ -130,6 +130,9 @@ def sample(trained: Trained, num: int, *, seed: int = 0) -> np.ndarray:
 
   The generator runs in training mode, as during training (batch norm uses each batch's
   statistics), on batches of the run's `batch_size` drawn from the prior with key `seed`.
+
+  Raises:
+    ConfigError: `num` < 1.
   """
   if num < 1:
     raise ConfigError(f"--num={num}: ask for at least one sample.")

@@ -87,7 +87,11 @@ def gan_discriminator_loss(logit_real_B: jax.Array, logit_fake_B: jax.Array) -> 
 
 
 def gan_generator_loss(logit_fake_B: jax.Array, kind: str = "non_saturating") -> jax.Array:
-  """`-mean log D(G(z))` (non-saturating) or `mean log(1 - D(G(z)))` (minimax)."""
+  """`-mean log D(G(z))` (non-saturating) or `mean log(1 - D(G(z)))` (minimax).
+
+  Raises:
+    ValueError: an unknown `kind`.
+  """
   if kind == "non_saturating":
     return jnp.mean(jax.nn.softplus(-logit_fake_B))
   if kind == "minimax":

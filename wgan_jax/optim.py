@@ -69,6 +69,9 @@ def clip_params(clip_value: float) -> optax.GradientTransformation:
 
   Args:
     clip_value: c > 0, the half-width of the box (0.01 in the paper).
+
+  Raises:
+    ValueError: `clip_value` <= 0, or `update` called without `params`.
   """
   _check_clip_value(clip_value)
 
@@ -102,6 +105,9 @@ def make_optimizer(
     learning_rate: step size (5e-5 in the paper for both players).
     clip_value: clip every parameter to [-clip_value, clip_value] after each update; None: no clip.
     beta1, beta2: Adam's moment decays (the official code's Adam option uses beta1 0.5).
+
+  Raises:
+    ValueError: an unknown `name`, or `clip_value` <= 0.
   """
   if name == "rmsprop":
     base = rmsprop(learning_rate)

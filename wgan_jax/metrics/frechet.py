@@ -18,6 +18,9 @@ def gaussian_statistics(features_NxD):
 
   Returns:
     (mu_D, sigma_DxD): the mean, shape [D], and covariance (divided by N - 1), shape [D, D].
+
+  Raises:
+    ValueError: features not `[N, D]` with N >= 2.
   """
   features_NxD = np.asarray(features_NxD, np.float64)
   if features_NxD.ndim != 2 or len(features_NxD) < 2:
@@ -45,6 +48,9 @@ def frechet_distance(mu1_D, sigma1_DxD, mu2_D, sigma2_DxD, *, eps=1e-6):
 
   Returns:
     The squared distance, in squared feature units (what FID reports), as a Python float.
+
+  Raises:
+    ValueError: the covariances' product has no usable square root (see above).
   """
   mu1_D, mu2_D = (
     np.atleast_1d(np.asarray(mu1_D, np.float64)),

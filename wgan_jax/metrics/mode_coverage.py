@@ -34,6 +34,9 @@ def nearest_mode(samples_NxD, modes_KxD):
 
   Returns:
     (index_N, distance_N): int index into the modes and distance in sample units.
+
+  Raises:
+    ValueError: samples or modes not `[N, 2]` / `[K, 2]`.
   """
   samples_NxD = np.asarray(samples_NxD, np.float64)
   modes_KxD = np.asarray(modes_KxD, np.float64)

@@ -56,6 +56,9 @@ def sliced_wasserstein(images_a_NxHxWxC, images_b_MxHxWxC, *, num_projections=25
 
   Returns:
     The mean over directions of the exact 1-D W1, in pixel-value units, as a Python float.
+
+  Raises:
+    ValueError: image sets of different shapes, or empty.
   """
   if (
     np.ndim(images_a_NxHxWxC) != 4
