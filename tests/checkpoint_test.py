@@ -240,25 +240,6 @@ def test_compare_architectures_only_against_a_checkpoint_that_exists(states, tmp
     checkpoint.check_compatible(str(tmp_path), other)
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-  """A 3 MB tmpfs (needs root, as CI has), unmounted afterwards."""
-  disk = tmp_path / "disk"
-  disk.mkdir()
-  done = subprocess.run(
-    ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
-    capture_output=True,
-    text=True,
-    check=False,
-  )
-  if done.returncode:
-    pytest.skip(f"cannot mount a tmpfs to fill (needs root): {done.stderr.strip()}")
-  try:
-    yield disk
-  finally:
-    subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
 def _free_bytes(path):
   stat = os.statvfs(path)
   return stat.f_bavail * stat.f_frsize
