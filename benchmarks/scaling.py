@@ -8,9 +8,9 @@ on a GPU or TPU machine the first N real devices are used). The iteration is `st
 jitted as `train.py` jits it: state replicated, the `[n_critic, B, ...]` real batches sharded
 along B, the state donated. Prints a table: steps/s (generator
 iterations, each n_critic critic updates and one generator update) and images/s (real images the
-critic reads, n_critic * B per iteration), medians over timed windows of at most
-`train.SYNC_EVERY` iterations (the loop's bound on queued work, which simulated devices need),
-and the speed-up over the first device count.
+critic reads, n_critic * B per iteration), medians over timed windows of `WINDOW`
+iterations (a bound on queued work, which simulated devices were reported to need), and the
+speed-up over the first device count.
 Simulated CPU devices share the machine's cores, so they show the cost of the collectives, not a
 speed-up.
 """
@@ -22,6 +22,8 @@ import os
 import subprocess
 import sys
 import time
+
+WINDOW = 16  # iterations per timed window
 
 
 def _parse(argv=None):
@@ -50,7 +52,7 @@ def _measure(args) -> dict:
   jax.config.update("jax_num_cpu_devices", args.child)
   import numpy as np  # pylint: disable=g-import-not-at-top
 
-  from wgan_jax import kernels, models, optim, parallel, steps, train  # pylint: disable=g-import-not-at-top
+  from wgan_jax import kernels, models, optim, parallel, steps  # pylint: disable=g-import-not-at-top
   from wgan_jax import state as state_lib  # pylint: disable=g-import-not-at-top
   from wgan_jax.xla_cpu import compile_options  # pylint: disable=g-import-not-at-top
 
@@ -93,7 +95,7 @@ def _measure(args) -> dict:
   start = time.perf_counter()
   state, _ = jax.block_until_ready(step(state, real, key))
   compile_s = time.perf_counter() - start
-  window, seconds = train.SYNC_EVERY, []
+  window, seconds = WINDOW, []
   for _ in range(args.windows):
     start = time.perf_counter()
     for _ in range(window):

@@ -129,7 +129,7 @@ def critic_steps(
     real_NxBxHxWxC: N real batches (any example shape, e.g. `[N, B, 2]` for points).
     key: the run's root key (see `train_step`).
     unroll: `lax.scan`'s unroll. Rolled (1) compiles in about half the time; the steps run as
-      fast either way, on XLA:CPU too, with `convolutions`' forms.
+      fast either way, on XLA:CPU too, with `xla_cpu`'s forms.
     loss: the objective (static: pass it with `functools.partial` or `static_argnames`).
 
   Returns:
