@@ -10,6 +10,7 @@ saved when training had started; rerun the same command to resume).
 
 import difflib
 import logging as std_logging
+import os
 import signal
 import sys
 import time
@@ -19,6 +20,11 @@ import warnings
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+_METRIC_NAMES = {
+  "wasserstein_estimate": "Wasserstein estimate",
+  "js_estimate": "JS estimate",
+  "m_global": "BEGAN convergence measure M",
+}
 EXIT_DIVERGED = 1
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 3
@@ -190,13 +196,21 @@ def run_training(config, workdir: str) -> int:
 
 def _train_main(argv: list[str]):
   del argv
-  sys.exit(run_training(flags.FLAGS.config, flags.FLAGS.workdir))
+  code = run_training(flags.FLAGS.config, flags.FLAGS.workdir)
+  if code in EXIT_SIGNAL.values():
+    # A signal can land while XLA compiles in its own threads; tearing those down at interpreter
+    # exit crashed (exit 139). Everything worth keeping is written and closed by now.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+  sys.exit(code)
 
 
 def summary_text(summary: dict, config, *, seconds: float) -> str:
   """The lines printed when a run returns: steps, time, estimate, where the outputs are."""
   workdir, step = summary["workdir"], summary["step"]
-  estimate = summary["wasserstein_estimate"]
+  shown = summary.get("progress_metric", "wasserstein_estimate")
+  estimate = summary.get("metrics", {}).get(shown, summary["wasserstein_estimate"])
   num_seeds = config.get("num_seeds", 1)
   mean = f" (mean of {num_seeds} seeds)" if num_seeds > 1 else ""
   per_seed = "seed_<s>/" if num_seeds > 1 else ""
@@ -211,10 +225,11 @@ def summary_text(summary: dict, config, *, seconds: float) -> str:
     lines.append(f"done: {step} generator steps.")
   lines += [
     f"time: {seconds:.0f} s in this process ({summary['seconds']:.0f} s training).",
-    f"final Wasserstein estimate{mean}: " + ("n/a" if estimate is None else f"{estimate:.4g}"),
+    f"final {_METRIC_NAMES.get(shown, shown)}{mean}: "
+    + ("n/a" if estimate is None else f"{estimate:.4g}"),
     f"samples: {workdir}/samples/{per_seed}step_{step:06d}.png (one every "
-    f"{config.sample_every} steps); "
-    f"curve: {workdir}/wasserstein.png",
+    f"{config.sample_every} steps)"
+    + (f"; curve: {workdir}/wasserstein.png" if shown == "wasserstein_estimate" else ""),
     f"metrics: {workdir}/metrics.jsonl; tensorboard --logdir {workdir}/tensorboard",
   ]
   return "\n".join(lines)

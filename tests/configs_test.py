@@ -102,6 +102,7 @@ def test_the_last_loss_flag_counts_and_the_space_form_works():
     ("lr_g", 0.0, "--config.lr_g=0.0 must be a finite learning rate > 0"),
     ("lr_g", math.inf, "--config.lr_g=inf must be a finite learning rate > 0"),
     ("lr_d", math.nan, "--config.lr_d=nan must be a finite"),
+    ("lr_g", 1e39, "--config.lr_g=1e+39 must be a finite learning rate > 0"),  # inf in float32
     ("clip_value", -0.01, "--config.clip_value=-0.01 must be >= 0"),
     ("n_critic", 0, "--config.n_critic=0 must be an integer >= 1"),
     ("batch_size", 0, "--config.batch_size=0 must be an integer >= 1"),

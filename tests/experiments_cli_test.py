@@ -154,5 +154,8 @@ def test_summary_says_where_things_are():
   text = cli.summary_text(summary, config, seconds=20.0)
   assert "stopped by SIGTERM at generator step 40 of 100" in text
   assert "checkpoint saved in /w/checkpoints/40" in text
-  assert "final Wasserstein estimate: 1.5e-05" in text
+  assert "final Wasserstein estimate: 1.5e-05" in text and "curve: /w/wasserstein.png" in text
+  gan = dict(summary, progress_metric="js_estimate", metrics={"js_estimate": 0.25})
+  gan_text = cli.summary_text(gan, config, seconds=20.0)
+  assert "final JS estimate: 0.25" in gan_text and "wasserstein.png" not in gan_text
   assert "/w/samples/step_000040.png" in text and "/w/wasserstein.png" in text

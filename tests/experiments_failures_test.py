@@ -53,9 +53,9 @@ def test_a_negative_learning_rate_is_refused_before_writing(capsys, tmp_path):
 
 @pytest.mark.slow
 def test_an_exploding_generator_is_never_saved_nor_reported_done(capsys, tmp_path):
-  """lr_g = 1e39: RMSprop's first update (~10 lr) overflows float32, so the generator is
+  """lr_g = 1e38: RMSprop's first update (~10 lr) overflows float32, so the generator is
   non-finite after step 1, although that step's losses (computed before the update) are finite."""
-  code, err = _run(capsys, tmp_path, lr_g=1e39, num_steps=2, checkpoint_every=1)
+  code, err = _run(capsys, tmp_path, lr_g=1e38, num_steps=2, checkpoint_every=1)
   assert code == cli.EXIT_DIVERGED
   assert _last_line(err) == (
     "error: training diverged: non-finite generator parameters at "
@@ -70,7 +70,7 @@ def test_an_exploding_generator_is_never_saved_nor_reported_done(capsys, tmp_pat
 @pytest.mark.slow
 def test_divergence_after_a_good_checkpoint_names_that_checkpoint(capsys, tmp_path):
   _run(capsys, tmp_path, num_steps=3, checkpoint_every=3)
-  code, err = _run(capsys, tmp_path, lr_g=1e39, num_steps=4, checkpoint_every=1)
+  code, err = _run(capsys, tmp_path, lr_g=1e38, num_steps=4, checkpoint_every=1)
   assert code == cli.EXIT_DIVERGED
   assert f"generator step 4; last good checkpoint: step 3 in {tmp_path}/checkpoints" in err
   trained = generate.restore(str(tmp_path))  # step 3 is intact and finite

@@ -11,6 +11,7 @@ from wgan_jax import data
 from wgan_jax.data.images import check_image_size
 from wgan_jax.errors import ConfigError
 
+FLOAT32_MAX = 3.4028234663852886e38  # a rate past it is infinite in the float32 update
 LOSSES = ("wgan", "wgan_gp", "gan", "began")
 GENERATORS = ("dcgan", "dcgan_nobn", "dcgan_constant", "mlp", "began")
 CRITICS = ("dcgan", "dcgan_nobn", "dcgan_layernorm", "mlp", "began")
@@ -60,7 +61,7 @@ def _check_domains(c):
       "runs, of seeds seed, seed+1, ..., trained together)."
     )
   for field in ("lr_g", "lr_d"):
-    if not (math.isfinite(c[field]) and c[field] > 0):
+    if not (math.isfinite(c[field]) and 0 < c[field] <= FLOAT32_MAX):
       raise ConfigError(
         f"{_flag(field, c[field])} must be a finite learning rate > 0 (the "
         "paper's is 5e-5); a negative one trains backwards."

@@ -254,6 +254,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
         bar.write(f"warning: {warning}")
     value = np.mean([m.get(shown, float("nan")) for _, m in last])
     bar.set_postfix({shown_as: f"{value:.4g}"}, refresh=False)
+    bar.update(step - bar.n)  # the bar counts fetched steps, so its estimate is its step's
 
   critic_values = jax.jit(lambda c, x: steps.apply_player(c, c.params, x)[0])  # 2-D contours
 
@@ -294,7 +295,6 @@ def train_and_evaluate(config, workdir: str) -> dict:
       if pending:
         drain(pending)
       pending = (step + 1, metrics)
-      bar.update(1)
       done = step + 1 == config.num_steps or stop.signal
       sample_now = (step + 1) % config.sample_every == 0 or done
       save_now = (step + 1) % config.checkpoint_every == 0 or done
@@ -321,6 +321,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
     "step": seeds_lib.step_of(state),
     "seconds": time.time() - t0,
     "wasserstein_estimate": means.get("wasserstein_estimate"),
+    "progress_metric": shown,
     "workdir": workdir,
     "stopped_by": stopped_by,
     "metrics": means,
