@@ -1,13 +1,10 @@
 """train_and_evaluate(config, workdir): the one place that reads a whole config and jits the
 steps."""
 
-import contextlib
-import errno
 import functools
 import json
 import math
 import os
-import signal
 import time
 
 import jax
@@ -22,78 +19,15 @@ from wgan_jax import (
   pictures,
   progress,
   recipe,
+  run_guards,
   steps,
 )
 from wgan_jax import (
   seeds as seeds_lib,
 )
-from wgan_jax.errors import DiskFullError, TrainingDiverged, WorkdirError
+from wgan_jax.errors import TrainingDiverged
 from wgan_jax.run_log import RunLog
 from wgan_jax.xla_cpu import compile_options
-
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-
-
-class _StopRequest:
-  """Turns SIGINT/SIGTERM into a flag, so the loop saves a checkpoint before it exits."""
-
-  def __init__(self):
-    self.signal = None
-
-  def __enter__(self):
-    self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
-    return self
-
-  def _handle(self, signum, frame):
-    if self.signal is not None:  # a second Ctrl-C: stop now
-      raise KeyboardInterrupt
-    self.signal = signal.Signals(signum).name
-
-  def __exit__(self, *exc):
-    for s, handler in self._old.items():
-      signal.signal(s, handler)
-
-
-@contextlib.contextmanager
-def _finishing(manager):
-  """Waits for the checkpoint save in flight and closes `manager`, also when training stops with
-  an exception (a divergence, a second Ctrl-C), so the checkpoint an error names exists."""
-  try:
-    yield
-  finally:
-    manager.wait_until_finished()
-    manager.close()
-
-
-def _prepare_workdir(workdir: str):
-  """Makes `workdir/samples`; raises WorkdirError when the workdir cannot be written."""
-  try:
-    os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
-    probe = os.path.join(workdir, f".write_test.{jax.process_index()}")
-    open(probe, "w").close()
-    os.remove(probe)
-  except OSError as e:
-    raise WorkdirError(
-      f"workdir {workdir!r} is not writable ({e.strerror}); pass a --workdir you can write to."
-    ) from None
-
-
-@contextlib.contextmanager
-def _disk_full_is_one_line(workdir: str, manager):
-  """Turns a full disk met while writing logs or pictures into one DiskFullError line that says
-  which checkpoints are intact (checkpoint saves raise their own)."""
-  try:
-    yield
-  except OSError as e:
-    if isinstance(e, DiskFullError) or e.errno not in _DISK_FULL:
-      raise
-    steps_ = manager.all_steps()
-    raise DiskFullError(
-      e.errno,
-      f"the disk holding {workdir} is full (writing {e.filename or 'the run log'}); "
-      f"intact checkpoints: {', '.join(map(str, steps_)) or 'none'}; free some space and rerun "
-      "the same command to resume from the newest.",
-    ) from None
 
 
 def _finite_players(state) -> dict[str, jax.Array]:
@@ -158,7 +92,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
   )
   r = recipe.build(config, source.element_shape)
   checkpoint.check_compatible(workdir, config.to_dict())
-  _prepare_workdir(workdir)
+  run_guards.prepare_workdir(workdir)
 
   repl = parallel.replicated(mesh)
   batches_sharding = parallel.batch_sharding(mesh, batch_axis=seeds.batch_axis)
@@ -285,9 +219,9 @@ def train_and_evaluate(config, workdir: str) -> dict:
 
   t0 = time.time()
   with (
-    _StopRequest() as stop,
-    _finishing(manager),
-    _disk_full_is_one_line(workdir, manager),
+    run_guards.StopRequest() as stop,
+    run_guards.finishing(manager),
+    run_guards.disk_full_is_one_line(workdir, manager),
     progress.bar(total=config.num_steps, initial=start, disable=not main) as bar,
   ):
     for step in range(start, config.num_steps):
