@@ -46,15 +46,7 @@ def _run(config, seed: int, num_seeds: int, num_steps: int, warmup: int) -> tupl
   everything, generator steps per second after `warmup` steps)."""
   t0 = time.perf_counter()
   seeds = seeds_lib.Seeds.of(seed, num_seeds)
-  source = seeds.source(
-    lambda s: data.make_source(
-      config.dataset,
-      image_size=config.image_size,
-      channels=config.channels,
-      batch_size=config.batch_size,
-      seed=s,
-    )
-  )
+  source = train.make_source(config, seeds)
   r = recipe.build(config, source.element_shape)
   mesh = parallel.make_mesh(explicit=not seeds.stacked)
   repl = parallel.replicated(mesh)

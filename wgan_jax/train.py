@@ -39,6 +39,27 @@ def _finite_players(state) -> dict[str, jax.Array]:
   }
 
 
+def make_source(config, seeds: seeds_lib.Seeds):
+  """This process's critic batches for every seed of `seeds` (stacked when there are several),
+  read from the dataset `config` names.
+
+  Raises:
+    DataError: the dataset cannot be used as asked.
+  """
+  return seeds.source(
+    lambda seed: data.make_source(
+      config.dataset,
+      image_size=config.image_size,
+      channels=config.channels,
+      batch_size=config.batch_size,
+      seed=seed,
+      data_dir=config.data_dir or None,
+      process_index=jax.process_index(),
+      process_count=jax.process_count(),
+    )
+  )
+
+
 def make_iteration(r: recipe.Recipe, *, put=lambda x: x, vmap=lambda f: f, **jit_kwargs):
   """One generator iteration as the host dispatches it: `iterate(state, real_NxBx..., key) ->
   (state, metrics)`, one rolled scan of its critic updates and the generator update.
@@ -78,18 +99,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
   parallel.check_batch_size(config.batch_size, jax.device_count())
   seeds = seeds_lib.Seeds.of(config.seed, config.get("num_seeds", 1))
   mesh = parallel.make_mesh(explicit=not seeds.stacked)
-  source = seeds.source(
-    lambda seed: data.make_source(
-      config.dataset,
-      image_size=config.image_size,
-      channels=config.channels,
-      batch_size=config.batch_size,
-      seed=seed,
-      data_dir=config.data_dir or None,
-      process_index=jax.process_index(),
-      process_count=jax.process_count(),
-    )
-  )
+  source = make_source(config, seeds)
   r = recipe.build(config, source.element_shape)
   checkpoint.check_compatible(workdir, config.to_dict())
   run_guards.prepare_workdir(workdir)
