@@ -30,9 +30,9 @@ def test_tiny_report_has_every_figure_and_number(tmp_path):
     "figures/parallel_lines.png",
     "figures/two_gaussians.png",
     "figures/estimate_vs_w1.png",
+    "figures/mode_coverage.png",
     "figures/meaningful_loss.png",
     "figures/robustness.png",
-    "figures/mode_coverage.png",
   ]
   for figure in figures:
     assert os.path.getsize(tmp_path / figure) > 1000, figure
@@ -40,6 +40,7 @@ def test_tiny_report_has_every_figure_and_number(tmp_path):
   headings = re.findall(r"^## (\d)\. (.*)$", text, re.M)
   assert [int(n) for n, _ in headings] == [1, 2, 3, 4, 5]
   assert "Figures 1-2" in headings[0][1] and "exact distance" in headings[1][1]
+  assert "Mode coverage" in headings[2][1]
   # Figures 1-2: the fitted slope and its linearity, the theta descents, the gradient ratio.
   assert re.search(
     r"\*\*K = \d+\.\d{3}\*\*, intercept -?\d+\.\d{3}, \*\*R² = -?\d\.\d{3}\*\*", text
@@ -57,14 +58,24 @@ def test_tiny_report_has_every_figure_and_number(tmp_path):
         re.M,
       )
       track = json.load(open(tmp_path / "mixtures" / dataset / method / "w1_track.json"))
-      assert track["steps"] == list(range(s.steps_per_call, s.mixture_steps + 1, s.steps_per_call))
+      assert track["steps"] == list(range(s.w1_every, s.mixture_steps + 1, s.w1_every))
       assert np.all(np.array(track["w1"]) > 0) and track["real_w1"] > 0
   assert len(re.findall(r"Spearman rho\(.*, pixel W1\) = \*\*-?\d\.\d\d\*\*", text)) == 4
   assert len(re.findall(r"Spearman rho\(.*\) = \*\*-?\d\.\d\d\*\*", text)) == 8
   for dataset in build.DATASETS:
-    for method in build.MIXTURE_RECIPES:
-      assert f"| {document.METHOD_NAMES[method]} | {dataset} | " in text
-      for seed in s.mixture_seeds:
+    for method in build.MIXTURE_METHODS:
+      # the mode table: half the steps -> all of them, for every row
+      assert re.search(
+        rf"^\| {document.METHOD_NAMES[method]} \| {dataset} \| [\d.]+ ± [\d.]+ → \*\*[\d.]+ ± "
+        r"[\d.]+\*\* \|",
+        text,
+        re.M,
+      )
+      run_dir = tmp_path / "mixtures" / dataset / method
+      config = json.load(open(run_dir / "config.json"))  # one run of all seeds, by the library
+      assert config["num_seeds"] == s.mixture_seeds and config["dataset"] == dataset
+      assert os.path.isdir(run_dir / "checkpoints")
+      for seed in range(s.mixture_seeds):
         samples = np.load(tmp_path / "mixtures" / dataset / method / f"seed_{seed}" / "samples.npy")
         assert samples.shape == (2500, 2) and samples.dtype == np.float32
   for name in settings.DIGITS_RUNS:

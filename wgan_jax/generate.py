@@ -44,6 +44,39 @@ def _data_shape(config) -> tuple[int, ...]:
   return (config.image_size, config.image_size, config.channels)
 
 
+def _seeds_and_index(config, seed_index: int, where: str) -> seeds_lib.Seeds:
+  seeds = seeds_lib.Seeds.of(config.seed, config.get("num_seeds", 1))
+  if not 0 <= seed_index < len(seeds.values):
+    raise ConfigError(
+      f"--seed_index={seed_index}: {where} holds the runs of seeds "
+      f"{seeds.values[0]}..{seeds.values[-1]}; pick an index in "
+      f"[0, {len(seeds.values)})."
+    )
+  return seeds
+
+
+def from_state(config, state, *, seed_index: int = 0) -> Trained:
+  """Run `seed_index` of a training state, as `restore` gives it from a checkpoint.
+
+  Args:
+    config: the run's config.
+    state: its `GANState` as training holds it (stacked `[S, ...]` over the config's
+      `num_seeds` runs when there are several), e.g. in a `train.train_and_evaluate` hook.
+    seed_index: which run (0: `config.seed`, 1: `config.seed + 1`, ...).
+
+  Raises:
+    ConfigError: `seed_index` is not one of the config's runs.
+  """
+  seeds = _seeds_and_index(config, seed_index, "the config")
+  config = ml_collections.ConfigDict(config.to_dict())
+  r = recipe.build(config, _data_shape(config))
+  state = seeds.split(state)[seed_index][1]
+  config.seed, config.num_seeds = seeds.values[seed_index], 1
+  return Trained(
+    config=config, step=int(state.step), state=state, recipe=r, num_seeds=len(seeds.values)
+  )
+
+
 def restore(workdir: str, *, seed_index: int = 0) -> Trained:
   """The latest checkpoint of the run in `workdir`, on the first device.
 
@@ -65,13 +98,7 @@ def restore(workdir: str, *, seed_index: int = 0) -> Trained:
   if not os.path.isdir(os.path.join(workdir, "checkpoints")):
     raise CheckpointError(f"{workdir!r} holds no checkpoints/ yet: train first.")
   r = recipe.build(config, _data_shape(config))
-  seeds = seeds_lib.Seeds.of(config.seed, config.get("num_seeds", 1))
-  if not 0 <= seed_index < len(seeds.values):
-    raise ConfigError(
-      f"--seed_index={seed_index}: {workdir} holds the runs of seeds "
-      f"{seeds.values[0]}..{seeds.values[-1]}; pick an index in "
-      f"[0, {len(seeds.values)})."
-    )
+  seeds = _seeds_and_index(config, seed_index, workdir)
   device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
   abstract = jax.tree.map(
     lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
@@ -84,17 +111,15 @@ def restore(workdir: str, *, seed_index: int = 0) -> Trained:
     manager.close()
   if state is None:
     raise CheckpointError(f"{workdir}/checkpoints holds no checkpoint yet: train first.")
-  state = seeds.split(state)[seed_index][1]
-  config.seed, config.num_seeds = seeds.values[seed_index], 1
-  if not all(bool(jax.numpy.isfinite(x).all()) for x in jax.tree.leaves(state.generator.params)):
+  trained = from_state(config, state, seed_index=seed_index)
+  params = trained.state.generator.params
+  if not all(bool(jax.numpy.isfinite(x).all()) for x in jax.tree.leaves(params)):
     raise CheckpointError(
-      f"the generator of {workdir}/checkpoints step {int(state.step)} is not "
+      f"the generator of {workdir}/checkpoints step {trained.step} is not "
       "finite (saved by a version that did not check); train again in a new "
       "--workdir."
     )
-  return Trained(
-    config=config, step=int(state.step), state=state, recipe=r, num_seeds=len(seeds.values)
-  )
+  return trained
 
 
 PATHS = ("linear", "slerp")  # the kinds of `interpolate`

@@ -74,7 +74,7 @@ def make_iteration(r: recipe.Recipe, *, put=lambda x: x, vmap=lambda f: f, **jit
   return lambda state, real, key: train_step(state, put(real), key)
 
 
-def train_and_evaluate(config, workdir: str) -> dict:
+def train_and_evaluate(config, workdir: str, *, hooks=()) -> dict:
   """Trains the run that `config` describes in `workdir`, resuming from its latest checkpoint.
 
   With `config.num_seeds` = N > 1, trains the N runs of seeds `seed, ..., seed + N - 1` at once,
@@ -82,6 +82,14 @@ def train_and_evaluate(config, workdir: str) -> dict:
   the run of its seed alone.
 
   Nothing is written before the config, the data and any checkpoint there are checked.
+
+  Args:
+    config: the run's config (`experiments/configs/base.py` lists and explains every field).
+    workdir: the run's folder: checkpoints, metrics.jsonl, samples, TensorBoard events.
+    hooks: callables `hook(step, state)`, called after every generator step (and its sample
+      grid or checkpoint, if any) with the step reached and the state (stacked `[S, ...]` over
+      seeds when there are several); evaluations such as the report's. The next step donates
+      that state's buffers, so a hook must be done with it when it returns.
 
   Returns:
     A summary: `step`, `seconds`, `wasserstein_estimate` (last; the mean over seeds), `workdir`,
@@ -253,6 +261,8 @@ def train_and_evaluate(config, workdir: str) -> dict:
         save_samples(step + 1)
       if save_now:
         checkpoint.save(manager, state)
+      for hook in hooks:
+        hook(step + 1, state)
       if stop.signal:
         stopped_by = stop.signal
         break

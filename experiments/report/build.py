@@ -16,15 +16,7 @@ from wgan_jax.metrics import digits_classifier, wasserstein
 from wgan_jax.metrics.digits_quality import DigitsScorer
 
 DATASETS = ("ring8", "grid25")
-# Short-run recipes: each method's published optimizer with larger steps (tests/baselines_test.py
-# shows them moving samples onto the ring within a few hundred steps), since CPU budgets allow
-# thousands of generator steps, not the 100,000 of WGAN-GP's toy code.
-MIXTURE_RECIPES = {
-  "wgan": mixture_runs.PointRecipe.published("wgan", lr=1e-3, clip_value=0.05),
-  "wgan_gp": mixture_runs.PointRecipe.published("wgan_gp", lr=1e-3),
-  "gan": mixture_runs.PointRecipe.published("gan", lr=1e-3),
-  "began": mixture_runs.PointRecipe.published("began", lr=3e-4, began_lambda_k=0.01),
-}
+MIXTURE_METHODS = tuple(mixture_runs.RECIPES)
 # The critics whose value estimates W1 (times K), set beside the exact distance.
 W1_METHODS = ("wgan", "wgan_gp")
 W1_DIGITS_RUNS = ("wgan_dcgan", "wgan_mlp")
@@ -125,37 +117,31 @@ def _digits_section(workdir, s, log):
 
 
 def _mixture_section(workdir, s, log):
-  results, panels, tracks = {}, {}, {}
+  results, half, panels, tracks = {}, {}, {}, {}
   for dataset in DATASETS:
     modes, _ = data.mixture_modes(dataset)
     panels[dataset] = []
-    for method, rec in MIXTURE_RECIPES.items():
+    for method in MIXTURE_METHODS:
       run_dir = os.path.join(workdir, "mixtures", dataset, method)
       tracked = method in W1_METHODS
-      coverage, seconds, track = mixture_runs.train_mixture(
-        rec,
-        dataset,
-        s.mixture_seeds,
-        num_steps=s.mixture_steps,
-        width=s.mixture_width,
-        batch_size=s.mixture_batch,
-        steps_per_call=s.steps_per_call,
-        workdir=run_dir,
-        w1_seeds=s.w1_seeds if tracked else 0,
-        w1_points=s.w1_points,
+      coverage, half_coverage, seconds, track = mixture_runs.train_mixture(
+        method, dataset, s, workdir=run_dir, track_w1=tracked
       )
       results[dataset, method] = (coverage, seconds)
+      half[dataset, method] = half_coverage
       if tracked:
         tracks[dataset, method] = track
         with open(os.path.join(run_dir, "w1_track.json"), "w") as f:
           json.dump(track, f)
       log(
         f"{dataset} {method}: {seconds:.0f} s, modes "
-        f"{np.mean([c['modes_captured'] for c in coverage]):.1f}"
+        f"{np.mean([c['modes_captured'] for c in half_coverage]):.1f} at step "
+        f"{s.mixture_steps // 2}, {np.mean([c['modes_captured'] for c in coverage]):.1f} at "
+        f"{s.mixture_steps}"
       )
-      samples = np.load(os.path.join(run_dir, f"seed_{s.mixture_seeds[0]}", "samples.npy"))
+      samples = np.load(os.path.join(run_dir, "seed_0", "samples.npy"))
       panels[dataset].append((f"{document.METHOD_NAMES[method]}, {dataset}", samples, modes))
-  return results, panels, tracks
+  return results, half, panels, tracks
 
 
 def _w1_figure(fig_dir, s, tracks, runs, digits_floor):
@@ -188,7 +174,7 @@ def _w1_figure(fig_dir, s, tracks, runs, digits_floor):
     panels,
     os.path.join(fig_dir, "estimate_vs_w1.png"),
     title=f"2-D: first {s.w1_seeds} seed(s), {s.w1_points} points per set, exact W1 every "
-    f"{s.steps_per_call} steps ({seconds:.0f} s of W1); digits: seed 0, "
+    f"{s.w1_every} steps ({seconds:.0f} s of W1); digits: seed 0, "
     f"{s.eval_images} images against the 297 held-out digits",
   )
 
@@ -225,12 +211,12 @@ def build_report(workdir: str, s: settings_lib.Settings, log=print) -> str:
     columns=3,
     title=f"seed 0, {s.digits_steps} generator steps each, {seconds(robust):.0f} s wall",
   )
-  mixtures, panels, tracks = _mixture_section(workdir, s, log)
+  mixtures, half, panels, tracks = _mixture_section(workdir, s, log)
   _w1_figure(fig_dir, s, tracks, runs, digits_floor)
   figures.point_samples(
     panels,
     os.path.join(fig_dir, "mode_coverage.png"),
-    title=f"seed {s.mixture_seeds[0]} of {len(s.mixture_seeds)}, {s.mixture_steps} generator "
+    title=f"seed 0 of {s.mixture_seeds}, {s.mixture_steps} generator "
     f"steps, {sum(v[1] for v in mixtures.values()):.0f} s wall (all seeds)",
   )
   text = document.render(
@@ -239,7 +225,8 @@ def build_report(workdir: str, s: settings_lib.Settings, log=print) -> str:
     runs=runs,
     correlations={n: correlation(runs[n]) for n in names},
     mixtures=mixtures,
-    recipes=MIXTURE_RECIPES,
+    half=half,
+    configs={m: mixture_runs.mixture_config(m, DATASETS[0], s) for m in MIXTURE_METHODS},
     lines=lines,
     gaussians=gaussians,
     w1={k: w1_agreement(t) for k, t in tracks.items()},

@@ -169,8 +169,8 @@ def w1_section(s, *, w1, tracks, runs, w1_digits, digits_floor, run_title, metho
 ![estimate against W1](figures/estimate_vs_w1.png)
 
 The paper's central claim is that the critic's value estimates W1, up to its Lipschitz
-constant K (Sec. 3). Here it is measured: after every {s.steps_per_call} generator steps of the
-WGAN and WGAN-GP 2-D runs of section 5 (first {s.w1_seeds} seed(s)), the estimate
+constant K (Sec. 3). Here it is measured: after every {s.w1_every} generator steps of the
+WGAN and WGAN-GP 2-D runs of section 3 (first {s.w1_seeds} seed(s)), the estimate
 mean f(real) - mean f(fake) on {s.w1_points} fresh real and {s.w1_points} generated points is set
 beside the exact W1 between the same two sets (`wgan_jax.metrics.wasserstein.exact_w1`: POT's
 exact network simplex, Euclidean cost). W1 between two independent real sets of that size is the
@@ -186,7 +186,7 @@ something.
 
 Digits: exact W1 between the {s.eval_images} generated images of the fixed noise batch and the
 297 held-out digits, each a vector of 256 pixels in [-1, 1], at every scored step (step 0
-excluded from ρ, as in section 3). The floor, {s.eval_images} training digits against the same
+excluded from ρ, as in section 4). The floor, {s.eval_images} training digits against the same
 held-out ones, is {digits_floor:.2f}. The GAN run's JS estimate is listed for contrast.
 
 {chr(10).join(digits)}

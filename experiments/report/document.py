@@ -60,32 +60,85 @@ def _correlation_lines(correlations, runs, s):
   return "\n".join(lines)
 
 
-def _mixture_table(mixtures, recipes, s):
+def _mixture_table(mixtures, half):
   rows = [
-    "| method | mixture | modes captured | high-quality % | reverse KL | wall s |",
+    "| method | mixture | modes captured, half → all steps | high-quality %, half → all | "
+    "reverse KL, half → all | wall s |",
     "|---|---|---|---|---|---|",
   ]
+  column = lambda key, coverage, scale: mean_se([scale * c[key] for c in coverage])
+  both = lambda key, at_half, at_end, scale=1: (
+    f"{column(key, at_half, scale)} → **{column(key, at_end, scale)}**"
+  )
   for (dataset, method), (coverage, seconds) in mixtures.items():
-    kl = [c["reverse_kl"] for c in coverage]
-    no_hq = sum(not np.isfinite(k) for k in kl)
+    no_hq = sum(not np.isfinite(c["reverse_kl"]) for c in coverage)
     rows.append(
       f"| {METHOD_NAMES[method]} | {dataset} | "
-      f"{mean_se([c['modes_captured'] for c in coverage])} | "
-      f"{mean_se([100 * c['high_quality_fraction'] for c in coverage])} | {mean_se(kl)}"
-      f"{f' (no HQ sample in {no_hq} runs)' if no_hq else ''} | {seconds:.0f} |"
+      f"{both('modes_captured', half[dataset, method], coverage)} | "
+      f"{both('high_quality_fraction', half[dataset, method], coverage, 100)} | "
+      f"{both('reverse_kl', half[dataset, method], coverage)}"
+      f"{f' (no HQ sample in {no_hq} of {len(coverage)} runs)' if no_hq else ''} | {seconds:.0f} |"
     )
   for name, row in PUBLISHED:
     for dataset, (modes, hq) in row.items():
       rows.append(f"| {name} | {dataset} | {modes} | {hq} | — | — |")
-  recipe_lines = [
-    f"- {METHOD_NAMES[m]}: {r.optimizer} lr {r.lr:g}"
-    + (f" (beta1 {r.beta1:g}, beta2 {r.beta2:g})" if r.optimizer == "adam" else "")
-    + (f", clip {r.clip_value:g}" if r.clip_value else "")
-    + f", n_critic {r.n_critic}"
-    + (f", lambda_k {r.began_lambda_k:g}" if m == "began" else "")
-    for m, r in recipes.items()
-  ]
-  return "\n".join(rows), "\n".join(recipe_lines)
+  return "\n".join(rows)
+
+
+def _settled(mixtures, half) -> str:
+  """How much the mean modes captured moved over the second half of the steps."""
+  moves = {
+    key: abs(
+      np.mean([c["modes_captured"] for c in coverage])
+      - np.mean([c["modes_captured"] for c in half[key]])
+    )
+    for key, (coverage, _) in mixtures.items()
+  }
+  (dataset, method), most = max(moves.items(), key=lambda kv: kv[1])
+  return (
+    f"Over the second half of the steps the mean modes captured moved by at most {most:.1f} "
+    f"({METHOD_NAMES[method]}, {dataset}); the median move over the rows is "
+    f"{np.median(list(moves.values())):.1f}."
+  )
+
+
+def _recipe_lines(configs) -> str:
+  return "\n".join(
+    f"- {METHOD_NAMES[m]}: {c.optimizer} lr {c.lr_g:g}"
+    + (f" (beta1 {c.beta1:g}, beta2 {c.beta2:g})" if c.optimizer == "adam" else "")
+    + (f", clip {c.clip_value:g}" if m == "wgan" and c.clip_value else "")
+    + f", n_critic {c.n_critic}"
+    + (f", lambda_k {c.began_lambda_k:g}" if m == "began" else "")
+    for m, c in configs.items()
+  )
+
+
+def mixture_section(s, mixtures, half, configs) -> str:
+  """Section 3: mode coverage of the 2-D runs at half and all of their steps."""
+  seconds = sum(v[1] for v in mixtures.values())
+  return f"""## 3. Mode coverage on 2-D mixtures (VEEGAN / PacGAN protocol)
+
+![2-D samples](figures/mode_coverage.png)
+
+Budget: {s.mixture_seeds} seeds (0-{s.mixture_seeds - 1}) per row, {s.mixture_steps} generator
+steps, {seconds:.0f} s of training for the {len(mixtures)} rows; every row is one
+`python -m experiments.mixture_wgan --config.num_seeds={s.mixture_seeds}` run (the seeds vmapped
+in one compiled program). MLPs of width {s.mixture_width} (3 hidden layers, 2-D noise), batch
+{s.mixture_batch}. 2,500 samples per seed scored as in VEEGAN (Srivastava et al. 2017,
+Sec. 5.1), at half the steps ({s.mixture_steps // 2}) and at the end, mean ± standard error
+over seeds: a row that still changes between the two has not settled. {_settled(mixtures, half)}
+Each seed's final samples are in `mixtures/<mixture>/<method>/seed_<s>/samples.npy`, its
+checkpoints, metrics and pictures in `mixtures/<mixture>/<method>/`.
+BEGAN on points uses the 2-D MLP autoencoder of `wgan_jax.began.MLPAutoencoderCritic` (1-D
+bottleneck) and a uniform prior, at the shared batch size rather than BEGAN's 16. The published
+rows come from other code, networks and step counts: they show the protocol's scale, not a
+matched comparison. No WGAN row has been published under this protocol. Recipes: each method's
+published optimizer, with learning rates raised so that a short CPU run gets somewhere:
+
+{_recipe_lines(configs)}
+
+{_mixture_table(mixtures, half)}
+"""
 
 
 def render(
@@ -95,7 +148,8 @@ def render(
   runs,
   correlations,
   mixtures,
-  recipes,
+  half,
+  configs,
   lines,
   gaussians,
   w1,
@@ -112,7 +166,8 @@ def render(
     runs: name -> `DigitsRun`.
     correlations: name -> `build.correlation` dict, for the Figure 3-4 runs.
     mixtures: (dataset, method) -> (coverage dicts per seed, wall seconds).
-    recipes: method -> `PointRecipe`.
+    half: (dataset, method) -> coverage dicts per seed at half the steps.
+    configs: method -> the config of its 2-D runs (`mixture_runs.mixture_config`).
     lines, gaussians: `foundations.ParallelLines` and `foundations.TwoGaussians`.
     w1: (dataset, method) -> `build.w1_agreement` dict, for the tracked 2-D runs.
     tracks: (dataset, method) -> the run's W1 track (`mixture_runs.train_mixture`).
@@ -121,7 +176,6 @@ def render(
     seconds: the report's total wall time.
   """
   robust = ["wgan_dcgan", "wgan_nobn", "wgan_mlp", "gan_dcgan", "gan_nobn", "gan_mlp"]
-  table, recipe_lines = _mixture_table(mixtures, recipes, s)
   return f"""# WGAN paper claims, reproduced offline ({s.name} settings)
 
 Made by `python -m experiments.paper_report` in {seconds:.0f} s of wall time. Every number below
@@ -140,7 +194,8 @@ comes from the runs of this invocation.
       method_names=METHOD_NAMES,
     )
   }
-## 3. A meaningful loss (paper Figures 3-4)
+{mixture_section(s, mixtures, half, configs)}
+## 4. A meaningful loss (paper Figures 3-4)
 
 Quality metric: {scorer.protocol}. Lower Frechet distance is better; it is measured on
 {s.eval_images} images from one fixed noise batch, every {s.eval_every} generator steps.
@@ -163,7 +218,7 @@ learning rate breaks training.
 
 {_digits_table(runs, list(correlations), s)}
 
-## 4. Robustness to the architecture (paper Figures 5-7)
+## 5. Robustness to the architecture (paper Figures 5-7)
 
 ![samples](figures/robustness.png)
 
@@ -172,23 +227,4 @@ with the DCGAN generator, the generator without batch norm (constant filters, th
 Figure 6) and the MLP generator.
 
 {_digits_table(runs, robust, s)}
-
-## 5. Mode coverage on 2-D mixtures (VEEGAN / PacGAN protocol)
-
-![2-D samples](figures/mode_coverage.png)
-
-{len(s.mixture_seeds)} seeds per row ({", ".join(map(str, s.mixture_seeds))}), {s.mixture_steps}
-generator steps, MLPs of width {s.mixture_width} (3 hidden layers, 2-D noise), batch
-{s.mixture_batch}; 2,500 samples per run scored as in VEEGAN (Srivastava et al. 2017,
-Sec. 5.1); mean ± standard error over seeds. Each run's samples are in
-`mixtures/<mixture>/<method>/seed_<s>/samples.npy`.
-BEGAN on points uses the 2-D MLP autoencoder of `wgan_jax.began.MLPAutoencoderCritic` (1-D
-bottleneck) and a uniform prior, at the shared batch size rather than BEGAN's 16. The published
-rows come from other code, networks and step counts: they show the protocol's scale, not a
-matched comparison. No WGAN row has been published under this protocol. Recipes: each method's
-published optimizer, with learning rates raised so that a short CPU run gets somewhere:
-
-{recipe_lines}
-
-{table}
 """

@@ -52,12 +52,14 @@ class Settings:
     critic_warmup: the official critic warm-up (100 updates for 25 steps and every 500th) in
       the WGAN digits runs.
     high_lr: the "too high" learning rate of the Figure 3 failure run (both players).
-    mixture_seeds: seeds of every 2-D method and mixture.
-    mixture_steps: generator iterations of every 2-D run.
+    mixture_seeds: seeds (0, 1, ...) of every 2-D method and mixture, trained together as one
+      `--config.num_seeds` run.
+    mixture_steps: generator iterations of every 2-D run (even: the mode table is also taken
+      at half of them).
     mixture_width: hidden width of the 2-D MLPs.
     mixture_batch: 2-D batch size (256, WGAN-GP's toy code).
-    steps_per_call: 2-D generator iterations per compiled call (divides mixture_steps); the
-      WGAN and WGAN-GP runs are set beside the exact W1 after every call.
+    w1_every: 2-D generator iterations between two evaluations of the WGAN and WGAN-GP runs
+      against the exact W1.
     w1_seeds: how many 2-D seeds (the first ones) are evaluated against the exact W1; each
       evaluation is one exact transport problem of w1_points x w1_points (1.5-5 s on 2 busy
       cores), so one seed in every size.
@@ -73,11 +75,11 @@ class Settings:
   eval_images: int
   critic_warmup: bool
   high_lr: float
-  mixture_seeds: tuple[int, ...]
+  mixture_seeds: int
   mixture_steps: int
   mixture_width: int
   mixture_batch: int
-  steps_per_call: int
+  w1_every: int
   w1_seeds: int
   w1_points: int
   foundations: FoundationSizes
@@ -93,11 +95,11 @@ SETTINGS = {
     eval_images=64,
     critic_warmup=False,
     high_lr=5e-2,
-    mixture_seeds=(0, 1),
+    mixture_seeds=2,
     mixture_steps=20,
     mixture_width=16,
     mixture_batch=64,
-    steps_per_call=5,
+    w1_every=5,
     w1_seeds=1,
     w1_points=500,
     foundations=FoundationSizes(
@@ -120,11 +122,11 @@ SETTINGS = {
     eval_images=256,
     critic_warmup=False,
     high_lr=5e-2,
-    mixture_seeds=(0, 1, 2),
+    mixture_seeds=3,
     mixture_steps=400,
     mixture_width=128,
     mixture_batch=256,
-    steps_per_call=50,
+    w1_every=50,
     w1_seeds=1,
     w1_points=2500,
     foundations=FoundationSizes(
@@ -147,11 +149,11 @@ SETTINGS = {
     eval_images=500,
     critic_warmup=True,
     high_lr=5e-2,
-    mixture_seeds=tuple(range(10)),
+    mixture_seeds=10,
     mixture_steps=1000,
     mixture_width=128,
     mixture_batch=256,
-    steps_per_call=100,
+    w1_every=100,
     w1_seeds=1,
     w1_points=2500,
     foundations=FoundationSizes(
