@@ -211,9 +211,10 @@ def _try_restore(manager, step: int, abstract_state):
 
 def _reason(e: Exception) -> str:
   text = f"{type(e).__name__}: {e}"
+  first_line = text.strip().splitlines()[0]  # orbax's messages run to many lines
   return next(
     (why for keys, why in _REASONS if any(k in text for k in keys)),
-    f"unreadable ({type(e).__name__})",
+    f"unreadable ({first_line[:160]}{'...' if len(first_line) > 160 else ''})",
   )
 
 

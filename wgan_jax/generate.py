@@ -124,22 +124,26 @@ def restore(workdir: str, *, seed_index: int = 0) -> Trained:
 
 PATHS = ("linear", "slerp")  # the kinds of `interpolate`
 
+# Compiled once per generator and batch shape, so that sampling many runs or many times (the
+# report's evaluations) does not compile again.
+_apply_generator = jax.jit(lambda g, z: steps.apply_player(g, g.params, z)[0])
+_sample_noise = jax.jit(steps.sample_noise, static_argnums=(1, 2, 3))
+
 
 def _generate(trained: Trained, z_NxZ: np.ndarray) -> np.ndarray:
   """The generator on `z_NxZ` (N a multiple of the run's batch size), batch by batch, in training
   mode as during training (batch norm uses each batch's statistics)."""
   g = trained.state.generator
-  run = jax.jit(lambda params, z: steps.apply_player(g, params, z)[0])
   batch = trained.config.batch_size
   return np.concatenate(
-    jax.device_get([run(g.params, z_NxZ[i : i + batch]) for i in range(0, len(z_NxZ), batch)])
+    jax.device_get([_apply_generator(g, z_NxZ[i : i + batch]) for i in range(0, len(z_NxZ), batch)])
   )
 
 
 def _noise(trained: Trained, key: jax.Array, num: int) -> np.ndarray:
   """`num` draws from the run's prior, in batches of its batch size keyed `fold_in(key, i)`."""
   batch, prior = trained.config.batch_size, trained.recipe.loss.noise_prior
-  noise = jax.jit(steps.sample_noise, static_argnums=(1, 2, 3))
+  noise = _sample_noise
   return np.concatenate(
     jax.device_get(
       [

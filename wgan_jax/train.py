@@ -160,6 +160,11 @@ def train_and_evaluate(config, workdir: str, *, hooks=()) -> dict:
     )
     print(f"config:\n{config}")
     print(f"{'resuming from step ' + str(start) if resumed else 'starting'} in {workdir}")
+    if start > config.num_steps:
+      print(
+        f"warning: {workdir} is already at step {start}, past --config.num_steps="
+        f"{config.num_steps}: nothing to train (raise --config.num_steps to go on)."
+      )
 
   log = RunLog(workdir, write=main, start_step=start)
   batches = seeds.batches(
