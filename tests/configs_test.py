@@ -32,8 +32,10 @@ def parse(get_config, *args):
 def test_one_flag_switches_the_published_recipe_on_every_entry_point(entry, loss):
   c = parse(ENTRY_POINTS[entry], f"--config.loss={loss}")
   config_check.check(c)  # a valid run, as it stands
-  published = methods.PUBLISHED[loss]
+  points = entry == "mixture_wgan"
+  published = {**methods.PUBLISHED[loss], **(methods.POINTS.get(loss, {}) if points else {})}
   assert c.loss == loss
+  assert c.gp_weight == published.get("gp_weight", 10.0)
   assert (c.optimizer, c.beta1, c.beta2, c.n_critic) == (
     published["optimizer"],
     published["beta1"],
@@ -44,7 +46,6 @@ def test_one_flag_switches_the_published_recipe_on_every_entry_point(entry, loss
   assert c.critic_warmup == (published["critic_warmup"] and entry != "mixture_wgan")
   if loss != "wgan" or entry == "lsun_wgan":  # the WGAN quickstarts keep their tuned rates
     assert c.lr_g == c.lr_d == published["lr"]
-  points = entry == "mixture_wgan"
   assert c.generator == ("mlp" if points else published["generator"])
   assert (
     c.critic == ("began" if loss == "began" else "mlp")

@@ -34,6 +34,11 @@ PUBLISHED = {
     _ADAM, lr=1e-4, n_critic=1, generator="began", critic="began", nz=64, batch_size=16
   ),
 }
+# On 2-D points, where the method's authors published a toy recipe of their own: WGAN-GP's toy
+# code (Gulrajani et al. 2017, gan_toy.py) uses lambda 0.1 and Adam betas (0.5, 0.9). With the
+# image recipe's lambda 10 and beta1 0, 10 seeds on ring8 captured 1.1 of 8 modes after 3,000
+# steps; with the toy code's, 3 seeds captured 7, 8 and 8 after 1,500.
+POINTS = {"wgan_gp": dict(gp_weight=0.1, beta1=0.5)}
 
 
 def check_name(loss: str) -> str:
@@ -49,7 +54,8 @@ def apply(c: ml_collections.ConfigDict, loss: str, *, points: bool = False):
   Args:
     c: a config with every field of `base.get_config()`.
     loss: "wgan", "wgan_gp", "gan" or "began".
-    points: 2-D data, whose networks are MLPs (BEGAN's critic: its dense autoencoder).
+    points: 2-D data, whose networks are MLPs (BEGAN's critic: its dense autoencoder), with the
+      method's toy recipe where one was published (`POINTS`).
 
   Raises:
     ValueError: an unknown `loss`.
@@ -59,6 +65,7 @@ def apply(c: ml_collections.ConfigDict, loss: str, *, points: bool = False):
   c.loss, c.lr_g, c.lr_d = loss, lr, lr
   if points:
     recipe.update(generator="mlp", critic="began" if loss == "began" else "mlp")
+    recipe.update(POINTS.get(loss, {}))
     del recipe["nz"], recipe["batch_size"]
   for field, value in recipe.items():
     c[field] = value

@@ -9,8 +9,9 @@ were still a curve across the modes after 3,000 steps; at 5e-4 they form the rin
 steps (~2 min on 2 busy CPU cores). The clipped critic stays nearly linear (the capacity problem
 WGAN-GP describes), so the samples drift around the modes rather than settle on each; the
 contours in the pictures show it. Other methods (`--config.loss=...`) keep their published
-optimizers, with MLP networks (BEGAN: its dense autoencoder critic). Pick the data with
-`--config.dataset` (`gp_8gaussians`, `ring8`, `grid25`, `gp_25gaussians`, `swissroll`).
+optimizers (WGAN-GP: with its toy code's lambda 0.1 and betas (0.5, 0.9)), with MLP networks
+(BEGAN: its dense autoencoder critic). Pick the data with `--config.dataset` (`gp_8gaussians`,
+`ring8`, `grid25`, `gp_25gaussians`, `swissroll`).
 """
 
 import ml_collections

@@ -86,20 +86,23 @@ def _mixture_table(mixtures, half):
 
 
 def _settled(mixtures, half) -> str:
-  """How much the mean modes captured moved over the second half of the steps."""
-  moves = {
-    key: abs(
-      np.mean([c["modes_captured"] for c in coverage])
-      - np.mean([c["modes_captured"] for c in half[key]])
+  """How much the seed-mean modes captured and high-quality fraction moved over the second half
+  of the steps."""
+  sentences = []
+  for key, what, scale, unit in (
+    ("modes_captured", "modes captured", 1, ""),
+    ("high_quality_fraction", "high-quality fraction", 100, " points"),
+  ):
+    moves = {
+      row: abs(np.mean([c[key] for c in coverage]) - np.mean([c[key] for c in half[row]])) * scale
+      for row, (coverage, _) in mixtures.items()
+    }
+    (dataset, method), most = max(moves.items(), key=lambda kv: kv[1])
+    sentences.append(
+      f"the mean {what} moved by at most {most:.1f}{unit} ({METHOD_NAMES[method]}, {dataset}; "
+      f"median over the rows {np.median(list(moves.values())):.1f})"
     )
-    for key, (coverage, _) in mixtures.items()
-  }
-  (dataset, method), most = max(moves.items(), key=lambda kv: kv[1])
-  return (
-    f"Over the second half of the steps the mean modes captured moved by at most {most:.1f} "
-    f"({METHOD_NAMES[method]}, {dataset}); the median move over the rows is "
-    f"{np.median(list(moves.values())):.1f}."
-  )
+  return f"Over the second half of the steps {sentences[0]}, and {sentences[1]}."
 
 
 def _recipe_lines(configs) -> str:
