@@ -299,3 +299,9 @@ def test_all_finite_sees_every_float_leaf():
     assert not bool(check({**tree, "b": [tree["b"][0].at[1, 0].set(bad), tree["b"][1]]}))
   assert bool(check({"n": jnp.arange(3), "key": jax.random.key(1)}))  # no float leaf at all
   assert check(tree).shape == () and check(tree).dtype == jnp.bool_
+
+
+def test_an_unforeseen_restore_error_is_named_by_its_first_line():
+  error = ValueError("Tensorstore could not read x\n" + "detail " * 100)
+  assert checkpoint._reason(error) == "unreadable (ValueError: Tensorstore could not read x)"
+  assert checkpoint._reason(ValueError("y" * 300)).endswith("y...)")

@@ -236,3 +236,27 @@ def test_divergence_names_the_seed_whose_loss_or_parameters_are_not_finite(
     f"non-finite {what} of seed 4 at generator step 2; last good "
     "checkpoint: none yet (lower the learning rate?)."
   )
+
+
+@pytest.mark.slow
+def test_hooks_see_every_step_of_a_stacked_run_and_a_rerun_past_num_steps_says_so(
+  runs, tmp_path, capsys
+):
+  workdir = tmp_path / "longer"
+  shutil.copytree(runs["mixture_both"], workdir)
+  config = _config("mixture", seed=3, num_seeds=2, num_steps=STEPS + 2)
+  seen = []
+
+  def hook(step, state):  # what a report's evaluation does with the live stacked state
+    second = generate.from_state(config, state, seed_index=1)
+    seen.append((step, second.step, second.config.seed, second.config.num_seeds))
+
+  train.train_and_evaluate(config, str(workdir), hooks=(hook,))
+  assert seen == [(STEPS + 1, STEPS + 1, 4, 1), (STEPS + 2, STEPS + 2, 4, 1)]
+  capsys.readouterr()
+  summary = train.train_and_evaluate(_config("mixture", seed=3, num_seeds=2), str(workdir))
+  assert summary["step"] == STEPS + 2
+  assert (
+    f"warning: {workdir} is already at step {STEPS + 2}, past --config.num_steps={STEPS}: "
+    "nothing to train" in capsys.readouterr().out
+  )
