@@ -30,6 +30,10 @@ from jax.experimental.compilation_cache import (  # pylint: disable=g-import-not
 )
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
+# Again through the config, for when something imported jax before this file set the variables.
+jax.config.update("jax_compilation_cache_dir", XLA_CACHE)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+compilation_cache.reset_cache()
 
 hypothesis.settings.register_profile(
   "ci", max_examples=30, deadline=None, derandomize=True, print_blob=True
