@@ -146,7 +146,7 @@ def test_batch_norm_statistics_are_over_the_global_batch(workers):
 @pytest.mark.parametrize("job", [*DEVICE_COUNTS, "2x2"])
 def test_steps_compile_once_per_critic_schedule_variant(workers, job):
   runs = result(workers, job)["runs"]
-  # bn: one train_step for the warm-up's 100 critic updates, one for the regular 5; nobn: the 5.
+  # bn: one train_step for the warm-up's 10 critic updates, one for the regular 5; nobn: the 5.
   assert runs["bn"]["compiles"].get("jit(train_step)") == 2
   if "nobn" in runs:
     assert runs["nobn"]["compiles"].get("jit(train_step)") == 1
