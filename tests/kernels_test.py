@@ -132,7 +132,7 @@ def _recipe(kernel_choice, loss="wgan"):
 def test_a_checkpoint_of_one_form_restores_and_trains_in_the_other(tmp_path, loss):
   """As a state trained on a TPU (flax's layers) restores on a laptop (XLA:CPU's)."""
   trained_with, restored_with = _recipe("flax", loss), _recipe("xla_cpu", loss)
-  state = trained_with.create_state(jax.random.key(0))
+  state = jax.jit(trained_with.create_state)(jax.random.key(0))  # as training does (one program)
   manager = checkpoint.make_manager(str(tmp_path), max_to_keep=1)
   checkpoint.save(manager, state)
   manager.wait_until_finished()
@@ -155,11 +155,13 @@ def test_a_checkpoint_of_one_form_restores_and_trains_in_the_other(tmp_path, los
     (after_ref.generator.params, after_ref.critic.params, metrics_ref),
   )
   z = jax.random.normal(jax.random.key(3), (6, trained_with.nz))
-  sample = lambda s: s.generator.apply_fn(
-    {"params": s.generator.params, "batch_stats": s.generator.batch_stats},
-    z,
-    mutable=["batch_stats"],
-  )[0]
+  sample = jax.jit(
+    lambda s: s.generator.apply_fn(
+      {"params": s.generator.params, "batch_stats": s.generator.batch_stats},
+      z,
+      mutable=["batch_stats"],
+    )[0]
+  )
   np.testing.assert_allclose(sample(restored), sample(state), rtol=1e-4, atol=1e-5)
 
 

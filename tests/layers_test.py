@@ -81,6 +81,27 @@ def _arrays(seed, batch, hw, channels, features, size=4):
   return x, kernel
 
 
+def _cotangent(seed, fn, *args):
+  """A standard normal array shaped like `fn(*args)`."""
+  shape = jax.eval_shape(fn, *args).shape
+  return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+def _values_and_vjps(fns, x, params, cotangent):
+  """[(fn(x, params), its VJP at `cotangent` in x and params)] for each of `fns`, as one jitted
+  program: each hypothesis example has shapes of its own, and op by op every operation of
+  every example compiled on its own."""
+
+  def run(x, params, cotangent):
+    outs = []
+    for fn in fns:
+      y, vjp = jax.vjp(fn, x, params)
+      outs.append((y, vjp(cotangent)))
+    return outs
+
+  return jax.jit(run)(x, params, cotangent)
+
+
 shapes = st.tuples(
   st.integers(1, 3), st.integers(2, 11), st.integers(2, 11), st.integers(1, 8), st.integers(1, 8)
 )  # odd sides too: the conv's last row or column is unused
@@ -97,11 +118,10 @@ def test_forward_and_gradients_equal_flax(layer, kwargs, hw, shape, seed):
   fast, reference = _pair(layer, kwargs)
   fast_fn = lambda x, k: fast(features).apply({"params": {"kernel": k}}, x)
   reference_fn = lambda x, k: reference(features).apply({"params": {"kernel": k}}, x)
-  y, fast_vjp = jax.vjp(fast_fn, x, kernel)
-  y_ref, reference_vjp = jax.vjp(reference_fn, x, kernel)
+  cotangent = _cotangent(seed + 1, fast_fn, x, kernel)
+  (y, grads), (y_ref, grads_ref) = _values_and_vjps((fast_fn, reference_fn), x, kernel, cotangent)
   np.testing.assert_allclose(y, y_ref, atol=_ATOL, rtol=0)
-  cotangent = np.random.default_rng(seed + 1).normal(size=y.shape).astype(np.float32)
-  for grad, grad_ref in zip(fast_vjp(cotangent), reference_vjp(cotangent)):
+  for grad, grad_ref in zip(grads, grads_ref):
     np.testing.assert_allclose(grad, grad_ref, atol=_ATOL, rtol=0)
 
 
@@ -221,15 +241,12 @@ def test_conv_forward_and_gradients_equal_flax_conv(size, stride, padding, use_b
     params["bias"] = np.random.default_rng(seed + 2).normal(size=features).astype(np.float32)
   fast = xla_cpu.Conv(features, (size, size), stride, ((padding, padding),) * 2, use_bias=use_bias)
   reference = nn.Conv(features, (size, size), stride, ((padding, padding),) * 2, use_bias=use_bias)
-  y, fast_vjp = jax.vjp(lambda x, p: fast.apply({"params": p}, x), x, params)
-  y_ref, reference_vjp = jax.vjp(lambda x, p: reference.apply({"params": p}, x), x, params)
+  fast_fn = lambda x, p: fast.apply({"params": p}, x)
+  reference_fn = lambda x, p: reference.apply({"params": p}, x)
+  cotangent = _cotangent(seed + 1, fast_fn, x, params)
+  (y, grads), (y_ref, grads_ref) = _values_and_vjps((fast_fn, reference_fn), x, params, cotangent)
   np.testing.assert_allclose(y, y_ref, atol=_ATOL, rtol=0)
-  cotangent = np.random.default_rng(seed + 1).normal(size=y.shape).astype(np.float32)
-  jax.tree.map(
-    lambda a, b: np.testing.assert_allclose(a, b, atol=_ATOL, rtol=0),
-    fast_vjp(cotangent),
-    reference_vjp(cotangent),
-  )
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=_ATOL, rtol=0), grads, grads_ref)
 
 
 def test_conv_second_order_matches_flax():

@@ -43,13 +43,15 @@ def test_constant_filter_generator_uses_width_everywhere():
 def test_dcgan_shapes_any_multiple_of_16(size, channels, extra):
   g = models.DCGANGenerator(image_size=size, channels=channels, n_extra_layers=extra, width=8)
   c = models.DCGANCritic(image_size=size, channels=channels, n_extra_layers=extra, width=8)
-  z = jax.random.normal(jax.random.key(0), (3, 100))
-  gv = g.init(jax.random.key(1), z)
-  x, _ = g.apply(gv, z, mutable=["batch_stats"])
+
+  @jax.jit  # one program: op by op, each size compiled some 60 of its own
+  def generate_and_score(z):
+    x, _ = g.apply(g.init(jax.random.key(1), z), z, mutable=["batch_stats"])
+    return x, c.apply(c.init(jax.random.key(2), x), x, mutable=["batch_stats"])[0]
+
+  x, out = generate_and_score(jax.random.normal(jax.random.key(0), (3, 100)))
   assert x.shape == (3, size, size, channels)
   assert float(jnp.max(jnp.abs(x))) <= 1.0  # tanh
-  cv = c.init(jax.random.key(2), x)
-  out, _ = c.apply(cv, x, mutable=["batch_stats"])
   assert out.shape == (3,)
 
 
@@ -59,7 +61,8 @@ def test_image_size_not_multiple_of_16_is_refused():
 
 
 def test_dcgan_init_statistics():
-  v = models.DCGANGenerator(image_size=64).init(jax.random.key(0), jnp.zeros((2, 100)))
+  # Jitted, as training initializes (one program, not some 80 op by op).
+  v = jax.jit(models.DCGANGenerator(image_size=64).init)(jax.random.key(0), jnp.zeros((2, 100)))
   flat = {
     "/".join(str(k.key) for k in path): x
     for path, x in jax.tree_util.tree_leaves_with_path(v["params"])
@@ -126,21 +129,25 @@ def test_bfloat16_compute_float32_parameters_and_outputs(kind, option):
       image_size=16, channels=1, width=8, nz=8, batch_norm=option, dtype=dtype
     )
     x = jax.random.normal(jax.random.key(0), (6, 8))
-  variables = make(jnp.float32).init(jax.random.key(1), x)
-  jax.tree.map(
-    np.testing.assert_array_equal, make(jnp.bfloat16).init(jax.random.key(1), x), variables
+  # Jitted, one program each (op by op, each case compiled some 100 small ones).
+  init = lambda dtype: jax.jit(make(dtype).init)(jax.random.key(1), x)
+  variables = init(jnp.float32)
+  jax.tree.map(np.testing.assert_array_equal, init(jnp.bfloat16), variables)
+  run = jax.jit(
+    lambda dtype, v: make(dtype).apply(v, x, mutable=["batch_stats"])[0], static_argnums=0
   )
-  run = lambda dtype, v: make(dtype).apply(v, x, mutable=["batch_stats"])[0]
   y32, y16 = run(jnp.float32, variables), run(jnp.bfloat16, variables)
   assert y16.dtype == jnp.float32 and y16.shape == y32.shape
   scale = float(jnp.max(jnp.abs(y32)))
   np.testing.assert_allclose(y16, y32, atol=0.03 * scale)
   assert float(jnp.max(jnp.abs(y16 - y32))) > 1e-6 * scale  # really computed in bfloat16
-  hlo = jax.jit(run, static_argnums=0).lower(jnp.bfloat16, variables).as_text()
+  hlo = run.lower(jnp.bfloat16, variables).as_text()
   assert "bf16" in hlo.split("convolution")[1][:400]
-  grads = jax.grad(
-    lambda p: jnp.sum(
-      make(jnp.bfloat16).apply({**variables, "params": p}, x, mutable=["batch_stats"])[0]
+  grads = jax.jit(
+    jax.grad(
+      lambda p: jnp.sum(
+        make(jnp.bfloat16).apply({**variables, "params": p}, x, mutable=["batch_stats"])[0]
+      )
     )
   )(variables["params"])
   assert {g.dtype for g in jax.tree.leaves(grads)} == {jnp.dtype(jnp.float32)}
