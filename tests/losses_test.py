@@ -70,13 +70,14 @@ def test_gradient_penalty_of_a_linear_critic_is_lambda_times_norm_minus_one_squa
   real, fake = jax.random.normal(keys[1], shape), jax.random.normal(keys[2], shape)
   eps = jax.random.uniform(keys[3], shape[:1])
   want = 10.0 * (float(jnp.linalg.norm(w)) - 1.0) ** 2
-  assert float(losses.gradient_penalty(critic, real, fake, eps, 10.0)) == pytest.approx(
-    want, rel=1e-5
-  )
+  penalty = jax.jit(lambda: losses.gradient_penalty(critic, real, fake, eps, 10.0))
+  assert float(penalty()) == pytest.approx(want, rel=1e-5)
   # d/dw of lambda (|w| - 1)^2 is 2 lambda (|w| - 1) w / |w|.
-  grad_w = jax.grad(
-    lambda w: losses.gradient_penalty(
-      lambda x: jnp.sum((x * w[None]).reshape(x.shape[0], -1), axis=1), real, fake, eps, 10.0
+  grad_w = jax.jit(
+    jax.grad(
+      lambda w: losses.gradient_penalty(
+        lambda x: jnp.sum((x * w[None]).reshape(x.shape[0], -1), axis=1), real, fake, eps, 10.0
+      )
     )
   )(w)
   norm = jnp.linalg.norm(w)
@@ -97,12 +98,12 @@ def test_gradient_penalty_matches_finite_differences():
     real = jax.random.normal(keys[2], (4, 2), jnp.float64)
     fake = jax.random.normal(keys[3], (4, 2), jnp.float64)
     eps_B = jax.random.uniform(keys[4], (4,), jnp.float64)
-    penalty = lambda p: losses.gradient_penalty(
-      lambda x: _tanh_critic(p, x), real, fake, eps_B, 10.0
+    penalty = jax.jit(  # jitted: op by op this test compiled some 80 small programs
+      lambda p: losses.gradient_penalty(lambda x: _tanh_critic(p, x), real, fake, eps_B, 10.0)
     )
     # The value: per-example input gradients by central differences.
     x_hat, h = losses.interpolate(real, fake, eps_B), 1e-6
-    f = lambda x: _tanh_critic(params, x)
+    f = jax.jit(lambda x: _tanh_critic(params, x))
     numeric = np.stack(
       [(f(x_hat + h * e[None]) - f(x_hat - h * e[None])) / (2 * h) for e in np.eye(2)], axis=1
     )
@@ -114,7 +115,7 @@ def test_gradient_penalty_matches_finite_differences():
     )
     step = lambda t: jax.tree.map(lambda p, d: p + t * d, params, direction)
     numeric_dir = (penalty(step(h)) - penalty(step(-h))) / (2 * h)
-    grads = jax.grad(penalty)(params)
+    grads = jax.jit(jax.grad(penalty))(params)
     analytic_dir = sum(
       jnp.sum(g * d) for g, d in zip(jax.tree.leaves(grads), jax.tree.leaves(direction))
     )
