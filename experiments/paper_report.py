@@ -12,9 +12,9 @@ published rows. On 2 CPU cores `--quick` takes minutes and the full report tens 
 Sizes: experiments/report/settings.py.
 """
 
-import sys
-
 from absl import app, flags
+
+from experiments import cli
 
 flags.DEFINE_string("workdir", None, "folder for report.md, its figures and the runs")
 flags.DEFINE_bool("quick", False, "fewer steps and seeds (under 5 minutes on 2 CPU cores)")
@@ -23,9 +23,6 @@ flags.DEFINE_bool("tiny", False, "seconds-long runs, for the test only")
 
 def main(argv):
   del argv
-  if not flags.FLAGS.workdir:
-    print("error: --workdir is required", file=sys.stderr)
-    sys.exit(2)
   # Imported here, so that --help answers without loading JAX.
   from experiments.report import build, settings  # pylint: disable=g-import-not-at-top
 
@@ -35,4 +32,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)  # one-line flag errors, no orbax INFO lines

@@ -11,11 +11,14 @@ import tempfile
 # off, compiling the generator and critic of a width-8 DCGAN took 2.0 s instead of 8.8 s. What
 # is computed does not change (no fast-math either way), and subprocesses inherit it.
 FAST_COMPILE = "--xla_backend_optimization_level=0"
-os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {FAST_COMPILE}".strip()
+if FAST_COMPILE not in os.environ.get("XLA_FLAGS", ""):  # pytest-xdist workers inherit it
+  os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {FAST_COMPILE}".strip()
 
 # Many tests, in this process and in the `python -m experiments.*` subprocesses they start,
 # compile the same smoke-config programs; JAX's persistent cache compiles each once per session.
-# The folder is this session's own (never the repo, never reused) and subprocesses inherit it.
+# The folder is this process's own (never the repo, never reused) and subprocesses inherit it;
+# each pytest-xdist worker makes its own, since JAX's file cache (without a size limit) takes no
+# lock between one process writing an entry and another reading it.
 # A cache hit runs the very executable a compilation made, so results are the same to the bit.
 # `JAX_ENABLE_COMPILATION_CACHE=false` in the environment turns it off.
 XLA_CACHE = tempfile.mkdtemp(prefix="wgan_jax_tests_xla_cache_")
@@ -104,3 +107,11 @@ def small_disk(tmp_path):
     yield disk
   finally:
     subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def pytest_xdist_auto_num_workers(config):
+  """`-n auto` (setup.cfg): one worker per usable core, at most 4. Most of the suite is XLA
+  compiling small programs on one thread, so two workers on 2 cores nearly halve its time; more
+  than 4 would multiply the memory of JAX processes for little gain."""
+  del config
+  return max(1, min(4, len(os.sched_getaffinity(0))))

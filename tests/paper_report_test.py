@@ -85,3 +85,25 @@ def test_tiny_report_has_every_figure_and_number(tmp_path):
 def test_mean_se_skips_nan_and_says_when_nothing_is_left():
   assert document.mean_se([1.0, 3.0, float("nan")]) == "2.00 ± 1.00"
   assert document.mean_se([float("nan")]) == "n/a"
+
+
+def test_the_settled_sentence_names_the_rows_that_still_move():
+  def seeds(modes, hq):  # two seeds with these means
+    return [
+      {"modes_captured": modes - 0.5, "high_quality_fraction": hq - 0.01},
+      {"modes_captured": modes + 0.5, "high_quality_fraction": hq + 0.01},
+    ]
+
+  half = {("ring8", "gan"): seeds(7.0, 0.50), ("grid25", "wgan_gp"): seeds(20.0, 0.10)}
+  final = {
+    ("ring8", "gan"): (seeds(6.5, 0.52), 1.0),
+    ("grid25", "wgan_gp"): (seeds(23.0, 0.40), 1.0),
+  }
+  text = " ".join(document._settled(final, half).split())  # pylint: disable=protected-access
+  assert "modes captured moved by at most 3.0 (WGAN-GP, grid25; median over the rows 1.8)" in text
+  assert "by more than 1 in WGAN-GP grid25 (+3.0)." in text
+  assert (
+    "fraction moved by at most 30.0 points (WGAN-GP, grid25; median over the rows 16.0)" in text
+  )
+  assert "by more than 5 points in WGAN-GP grid25 (+30.0)." in text
+  assert "GAN ring8 (" not in text  # moved by 0.5 modes and 2 points: settled

@@ -85,24 +85,38 @@ def _mixture_table(mixtures, half):
   return "\n".join(rows)
 
 
+# A row has settled when its seed-mean moved by at most this over the second half of its steps.
+SETTLED_WITHIN = {"modes_captured": 1.0, "high_quality_fraction": 0.05}
+
+
 def _settled(mixtures, half) -> str:
   """How much the seed-mean modes captured and high-quality fraction moved over the second half
-  of the steps."""
+  of the steps, and which rows moved by more than `SETTLED_WITHIN`."""
   sentences = []
   for key, what, scale, unit in (
     ("modes_captured", "modes captured", 1, ""),
     ("high_quality_fraction", "high-quality fraction", 100, " points"),
   ):
     moves = {
-      row: abs(np.mean([c[key] for c in coverage]) - np.mean([c[key] for c in half[row]])) * scale
+      row: np.mean([c[key] for c in coverage]) - np.mean([c[key] for c in half[row]])
       for row, (coverage, _) in mixtures.items()
     }
-    (dataset, method), most = max(moves.items(), key=lambda kv: kv[1])
+    (dataset, method), most = max(moves.items(), key=lambda kv: abs(kv[1]))
+    moving = [
+      f"{METHOD_NAMES[m]} {d} ({v * scale:+.1f})"
+      for (d, m), v in moves.items()
+      if abs(v) > SETTLED_WITHIN[key]
+    ]
     sentences.append(
-      f"the mean {what} moved by at most {most:.1f}{unit} ({METHOD_NAMES[method]}, {dataset}; "
-      f"median over the rows {np.median(list(moves.values())):.1f})"
+      f"the mean {what} moved by at most {abs(most) * scale:.1f}{unit} ({METHOD_NAMES[method]}, "
+      f"{dataset}; median over the rows {np.median(np.abs(list(moves.values()))) * scale:.1f}); "
+      + (
+        f"by more than {SETTLED_WITHIN[key] * scale:g}{unit} in {', '.join(moving)}"
+        if moving
+        else f"no row moved by more than {SETTLED_WITHIN[key] * scale:g}{unit}"
+      )
     )
-  return f"Over the second half of the steps {sentences[0]}, and {sentences[1]}."
+  return f"Over the second half of the steps {sentences[0]}. The {sentences[1][4:]}."
 
 
 def _recipe_lines(configs) -> str:
