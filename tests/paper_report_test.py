@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from experiments.report import build, document, settings
+from experiments.report import build, document, mixture_runs, settings
+from wgan_jax import config_check
 
 pytestmark = pytest.mark.slow  # end-to-end runs and subprocesses: `pytest -m "not slow"` skips them
 
@@ -107,3 +108,15 @@ def test_the_settled_sentence_names_the_rows_that_still_move():
   )
   assert "by more than 5 points in WGAN-GP grid25 (+30.0)." in text
   assert "GAN ring8 (" not in text  # moved by 0.5 modes and 2 points: settled
+
+
+@pytest.mark.parametrize("size", sorted(settings.SETTINGS))
+def test_every_size_makes_valid_runs_with_a_half_way_table(size):
+  s = settings.SETTINGS[size]
+  assert s.mixture_steps % 2 == 0 and s.mixture_steps % s.w1_every == 0
+  assert 1 <= s.w1_seeds <= s.mixture_seeds
+  for method in build.MIXTURE_METHODS:
+    for dataset in build.DATASETS:
+      config_check.check(mixture_runs.mixture_config(method, dataset, s))
+  for run in settings.DIGITS_RUNS:
+    config_check.check(settings.digits_config(run, s))
