@@ -15,6 +15,7 @@ import sys
 import threading
 import traceback
 import types
+import warnings
 
 
 def os_error_code(e: BaseException | None) -> int | None:
@@ -65,6 +66,8 @@ def quiet():
       if type(thread).__module__.startswith("orbax"):
         thread.join()
     if call.failed:
-      gc.collect()
+      with warnings.catch_warnings():  # its never-awaited coroutines warn when collected
+        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+        gc.collect()
     for logger, disabled in zip(loggers, was):
       logger.disabled = disabled
