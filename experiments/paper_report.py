@@ -12,6 +12,11 @@ published rows. On 2 CPU cores `--quick` takes minutes and the full report tens 
 Sizes: experiments/report/settings.py.
 """
 
+import os
+import signal
+import sys
+import traceback
+
 from absl import app, flags
 
 from experiments import cli
@@ -21,13 +26,61 @@ flags.DEFINE_bool("quick", False, "fewer steps and seeds (under 5 minutes on 2 C
 flags.DEFINE_bool("tiny", False, "seconds-long runs, for the test only")
 
 
+def _check_workdir(workdir: str) -> None:
+  try:
+    os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)  # the report's first folder
+    probe = os.path.join(workdir, ".write_test")
+    open(probe, "w").close()
+    os.remove(probe)
+  except OSError as e:
+    cli.fail(
+      f"workdir {workdir!r} is not writable ({e.strerror}); pass a --workdir you can write to"
+    )
+
+
+def _stopped(name: str):
+  cli.error(
+    f"stopped by {name}; report.md was not written. Rerun the same command: the report starts "
+    "over, since every number in it comes from the runs of one invocation"
+  )
+  sys.stdout.flush()
+  sys.stderr.flush()
+  os._exit(cli.EXIT_SIGNAL[name])  # XLA's compiler threads may still run (see cli._train_main)
+
+
 def main(argv):
   del argv
-  # Imported here, so that --help answers without loading JAX.
-  from experiments.report import build, settings  # pylint: disable=g-import-not-at-top
+  workdir = flags.FLAGS.workdir
+  _check_workdir(workdir)
+  # Imported here, so that --help and flag errors answer without loading JAX.
+  from experiments.report import build, mixture_runs, settings  # pylint: disable=g-import-not-at-top
 
+  received = []
+
+  def on_signal(signum, frame):
+    del frame
+    received.append(signal.Signals(signum).name)
+    raise mixture_runs.Stopped(received[-1])
+
+  def log(line):  # after every run; also catches a signal whose exception Python swallowed
+    print(line, flush=True)  # (one raised inside a garbage-collection callback is only printed)
+    if received:
+      raise mixture_runs.Stopped(received[0])
+
+  for name in ("SIGINT", "SIGTERM"):
+    signal.signal(getattr(signal, name), on_signal)
   size = "tiny" if flags.FLAGS.tiny else "quick" if flags.FLAGS.quick else "full"
-  path = build.build_report(flags.FLAGS.workdir, settings.SETTINGS[size])
+  try:
+    path = build.build_report(workdir, settings.SETTINGS[size], log=log)
+  except mixture_runs.Stopped as e:
+    _stopped(str(e))
+  except Exception:  # pylint: disable=broad-except  # a bug: keep its traceback
+    traceback.print_exc()
+    cli.fail(
+      f"unexpected error (a bug in wgan_jax, not your input; exit {cli.EXIT_BUG}): the traceback "
+      "above says where; please report it",
+      cli.EXIT_BUG,
+    )
   print(f"report: {path}")
 
 

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -120,3 +121,43 @@ def test_every_size_makes_valid_runs_with_a_half_way_table(size):
       config_check.check(mixture_runs.mixture_config(method, dataset, s))
   for run in settings.DIGITS_RUNS:
     config_check.check(settings.digits_config(run, s))
+
+
+def test_a_workdir_that_is_a_file_is_one_line_and_exit_2(tmp_path):
+  (tmp_path / "afile").write_text("")
+  done = subprocess.run(
+    [sys.executable, "-m", "experiments.paper_report", "--quick", f"--workdir={tmp_path}/afile"],
+    cwd=REPO,
+    capture_output=True,
+    text=True,
+    timeout=300,
+  )
+  assert done.returncode == 2
+  assert done.stderr.strip().splitlines() == [
+    f"error: workdir '{tmp_path}/afile' is not writable (Not a directory); pass a --workdir you "
+    "can write to"
+  ]
+
+
+def test_sigint_stops_the_report_with_one_line_and_exit_130(tmp_path):
+  process = subprocess.Popen(
+    [sys.executable, "-m", "experiments.paper_report", "--tiny", f"--workdir={tmp_path}"],
+    cwd=REPO,
+    stdout=subprocess.PIPE,
+    stderr=subprocess.PIPE,
+    text=True,
+  )
+  assert process.stdout.readline().startswith("Figure 1: ")  # blocks until the first run ends
+  process.send_signal(signal.SIGINT)
+  _, stderr = process.communicate(timeout=600)
+  assert process.returncode == 130
+  assert stderr.strip().splitlines()[-1].startswith("error: stopped by SIGINT; report.md was not")
+  assert not os.path.exists(tmp_path / "report.md")
+
+
+def test_a_row_stopped_by_a_signal_does_not_enter_the_table(tmp_path, monkeypatch):
+  monkeypatch.setattr(
+    mixture_runs.train, "train_and_evaluate", lambda *a, **k: {"stopped_by": "SIGTERM"}
+  )
+  with pytest.raises(mixture_runs.Stopped, match="SIGTERM"):
+    mixture_runs.train_mixture("gan", "ring8", settings.SETTINGS["tiny"], workdir=str(tmp_path))

@@ -36,6 +36,11 @@ RECIPES = {
 EVAL_STREAM = 2**31 - 1
 
 
+class Stopped(Exception):
+  """A run stopped by a signal (its training loop saves a checkpoint and returns early); the
+  argument is the signal's name."""
+
+
 def mixture_config(method: str, dataset: str, s) -> ml_collections.ConfigDict:
   """The config of the report's run of `method` on `dataset` at sizes `s` (`Settings`): the 2-D
   experiment's, with `RECIPES[method]`, seeds 0..N-1, and pictures and a checkpoint at half the
@@ -132,6 +137,7 @@ def train_mixture(method: str, dataset: str, s, *, workdir: str, track_w1: bool 
 
   Raises:
     ConfigError: sizes that do not make a valid run (`wgan_jax/config_check.py`).
+    Stopped: SIGINT or SIGTERM stopped the training before its last step.
   """
   t0 = time.time()
   config = mixture_config(method, dataset, s)
@@ -143,7 +149,9 @@ def train_mixture(method: str, dataset: str, s, *, workdir: str, track_w1: bool 
     contextlib.redirect_stdout(log),
     contextlib.redirect_stderr(log),
   ):
-    train.train_and_evaluate(config, workdir, hooks=(evaluation,))
+    summary = train.train_and_evaluate(config, workdir, hooks=(evaluation,))
+  if summary["stopped_by"]:  # a row cut short must not enter the table
+    raise Stopped(summary["stopped_by"])
   seconds = time.time() - t0 - evaluation.seconds
   modes, std = data.mixture_modes(dataset)
   final = []
