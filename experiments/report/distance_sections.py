@@ -164,14 +164,16 @@ def w1_section(s, *, w1, tracks, runs, w1_digits, digits_floor, run_title, metho
       f"**{c['rho']:.2f}** (p = {c['p']:.2g}, {c['points']} scored steps); pixel W1 "
       f"{series[0]:.2f} → {series[-1]:.2f}"
     )
+  tracked = "seed 0" if s.w1_seeds == 1 else f"seeds 0-{s.w1_seeds - 1}"
   return f"""## 2. The estimate against the exact distance
 
 ![estimate against W1](figures/estimate_vs_w1.png)
 
 The paper's central claim is that the critic's value estimates W1, up to its Lipschitz
 constant K (Sec. 3). Here it is measured: after every {s.w1_every} generator steps of the
-WGAN and WGAN-GP 2-D runs of section 3 (first {s.w1_seeds} seed(s)), the estimate
-mean f(real) - mean f(fake) on {s.w1_points} fresh real and {s.w1_points} generated points is set
+WGAN and WGAN-GP 2-D runs of section 3 ({tracked}; ρ over
+{s.mixture_steps // s.w1_every} evaluations), the estimate mean f(real) - mean f(fake) on
+{s.w1_points} fresh real and {s.w1_points} generated points is set
 beside the exact W1 between the same two sets (`wgan_jax.metrics.wasserstein.exact_w1`: POT's
 exact network simplex, Euclidean cost). W1 between two independent real sets of that size is the
 floor a perfect generator would show.
@@ -181,7 +183,8 @@ floor a perfect generator would show.
 A rank correlation near 1 says the estimate moves with W1. WGAN-GP's critic is pushed towards
 gradient norm 1, so its estimate should approach W1 itself: by duality no 1-Lipschitz function
 scores more than W1 on the same two sets, so the ratio is at most 1 for such a critic, and near
-1 for a good one. WGAN's clipped critic has a K far from 1: only its rank correlation means
+1 for a good one; above 1, the penalty (a soft constraint) has left the critic steeper than 1
+between these points. WGAN's clipped critic has a K far from 1: only its rank correlation means
 something.
 
 Digits: exact W1 between the {s.eval_images} generated images of the fixed noise batch and the

@@ -77,7 +77,8 @@ def _mixture_table(mixtures, half):
       f"{both('modes_captured', half[dataset, method], coverage)} | "
       f"{both('high_quality_fraction', half[dataset, method], coverage, 100)} | "
       f"{both('reverse_kl', half[dataset, method], coverage)}"
-      f"{f' (no HQ sample in {no_hq} of {len(coverage)} runs)' if no_hq else ''} | {seconds:.0f} |"
+      f"{f' (at the end, no HQ sample in {no_hq} of {len(coverage)} runs)' if no_hq else ''} | "
+      f"{seconds:.0f} |"
     )
   for name, row in PUBLISHED:
     for dataset, (modes, hq) in row.items():
@@ -139,9 +140,10 @@ def mixture_section(s, mixtures, half, configs) -> str:
 
 Budget: {s.mixture_seeds} seeds (0-{s.mixture_seeds - 1}) per row, {s.mixture_steps} generator
 steps, {seconds:.0f} s of training for the {len(mixtures)} rows; every row is one
-`python -m experiments.mixture_wgan --config.num_seeds={s.mixture_seeds}` run (the seeds vmapped
-in one compiled program). MLPs of width {s.mixture_width} (3 hidden layers, 2-D noise), batch
-{s.mixture_batch}. 2,500 samples per seed scored as in VEEGAN (Srivastava et al. 2017,
+`python -m experiments.mixture_wgan --config.num_seeds={s.mixture_seeds}` run at the report's
+settings below (`mixture_runs.mixture_config`; the seeds vmapped in one compiled program).
+MLPs of width {s.mixture_width} (3 hidden layers, 2-D noise), batch {s.mixture_batch}.
+2,500 samples per seed scored as in VEEGAN (Srivastava et al. 2017,
 Sec. 5.1), at half the steps ({s.mixture_steps // 2}) and at the end, mean ± standard error
 over seeds: a row that still changes between the two has not settled. {_settled(mixtures, half)}
 Each seed's final samples are in `mixtures/<mixture>/<method>/seed_<s>/samples.npy`, its
@@ -150,7 +152,8 @@ BEGAN on points uses the 2-D MLP autoencoder of `wgan_jax.began.MLPAutoencoderCr
 bottleneck) and a uniform prior, at the shared batch size rather than BEGAN's 16. The published
 rows come from other code, networks and step counts: they show the protocol's scale, not a
 matched comparison. No WGAN row has been published under this protocol. Recipes: each method's
-published optimizer, with learning rates raised so that a short CPU run gets somewhere:
+published optimizer, with learning rates raised (and WGAN's clip, BEGAN's lambda_k) so that a
+short CPU run gets somewhere:
 
 {_recipe_lines(configs)}
 
