@@ -115,3 +115,14 @@ def pytest_xdist_auto_num_workers(config):
   than 4 would multiply the memory of JAX processes for little gain."""
   del config
   return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
+def pytest_collection_modifyitems(items):
+  """Modules whose every test is slow run first (each module's order kept): pytest-xdist then
+  starts the longest tests (the tiny paper report alone takes 2-3 minutes) while the short ones
+  fill in beside them, instead of the suite waiting for a long test that started last."""
+  modules = {}
+  for item in items:
+    modules.setdefault(item.module.__name__, []).append(item)
+  slow = {m for m, its in modules.items() if all(i.get_closest_marker("slow") for i in its)}
+  items.sort(key=lambda item: item.module.__name__ not in slow)

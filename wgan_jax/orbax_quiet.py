@@ -42,18 +42,39 @@ def _drop_orbax_leftovers(report):
     _drop_orbax_leftovers.previous(report)
 
 
+class _DropAbandonedOrbaxFutures(logging.Filter):
+  """asyncio's "Future/Task exception was never retrieved" for orbax's or tensorstore's futures.
+
+  asyncio logs it when such a future is collected, which can be after `quiet()` has returned:
+  noise, as the failure itself is told once.
+  """
+
+  def filter(self, record):
+    message = record.getMessage()
+    return not (
+      "exception was never retrieved" in message
+      and ("orbax" in message or "tensorstore" in message)
+    )
+
+
+_DROP_ABANDONED = _DropAbandonedOrbaxFutures()
+
+
 @contextlib.contextmanager
 def quiet():
   """Silences orbax's (absl) and asyncio's loggers while an orbax call runs, and waits for the
   threads it started. Set `.failed` on what it yields when the call failed: the garbage it left
   (abandoned asyncio tasks, which log when collected) is then collected while silenced.
 
-  Unraisable reports from orbax's frames, which can come at any later time, are dropped from the
-  first use on (`sys.unraisablehook`; others go to the previous hook).
+  Unraisable reports from orbax's frames and asyncio's reports of orbax's abandoned futures,
+  which can come at any later time, are dropped from the first use on (`sys.unraisablehook`,
+  a filter on the asyncio logger; others pass).
   """
   if sys.unraisablehook is not _drop_orbax_leftovers:
     _drop_orbax_leftovers.previous = sys.unraisablehook
     sys.unraisablehook = _drop_orbax_leftovers
+  if _DROP_ABANDONED not in logging.getLogger("asyncio").filters:
+    logging.getLogger("asyncio").addFilter(_DROP_ABANDONED)
   loggers = [logging.getLogger(name) for name in ("absl", "asyncio")]
   was = [logger.disabled for logger in loggers]
   before, call = set(threading.enumerate()), types.SimpleNamespace(failed=False)
