@@ -182,21 +182,26 @@ def run_training(config, workdir: str) -> int:
     )
     return EXIT_SIGNAL["SIGTERM"]
   except Exception:  # pylint: disable=broad-except  # a bug: keep its traceback
-    traceback.print_exc()
-    error(
-      f"unexpected error (a bug in wgan_jax, not your input; exit {EXIT_BUG}): the traceback "
-      "above says where; please report it"
-    )
-    return EXIT_BUG
+    return report_bug()
   finally:
     signal.signal(signal.SIGTERM, old_handler)
   print(summary_text(summary, config, seconds=time.time() - t0))
   return EXIT_SIGNAL.get(summary["stopped_by"], EXIT_BAD_INPUT) if summary["stopped_by"] else 0
 
 
-def _train_main(argv: list[str]):
-  del argv
-  code = run_training(flags.FLAGS.config, flags.FLAGS.workdir)
+def report_bug() -> int:
+  """In an `except Exception:` block: prints the traceback and the line saying it is a bug;
+  returns EXIT_BUG."""
+  traceback.print_exc()
+  error(
+    f"unexpected error (a bug in wgan_jax, not your input; exit {EXIT_BUG}): the traceback "
+    "above says where; please report it"
+  )
+  return EXIT_BUG
+
+
+def exit_with(code: int):
+  """Exits with `code`; after a signal, at once."""
   if code in EXIT_SIGNAL.values():
     # A signal can land while XLA compiles in its own threads; tearing those down at interpreter
     # exit crashed (exit 139). Everything worth keeping is written and closed by now.
@@ -204,6 +209,11 @@ def _train_main(argv: list[str]):
     sys.stderr.flush()
     os._exit(code)
   sys.exit(code)
+
+
+def _train_main(argv: list[str]):
+  del argv
+  exit_with(run_training(flags.FLAGS.config, flags.FLAGS.workdir))
 
 
 def summary_text(summary: dict, config, *, seconds: float) -> str:

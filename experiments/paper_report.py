@@ -12,10 +12,8 @@ published rows. On 2 CPU cores `--quick` takes minutes and the full report tens 
 Sizes: experiments/report/settings.py.
 """
 
-import os
 import signal
 import sys
-import traceback
 
 from absl import app, flags
 
@@ -26,34 +24,26 @@ flags.DEFINE_bool("quick", False, "fewer steps and seeds (under 5 minutes on 2 C
 flags.DEFINE_bool("tiny", False, "seconds-long runs, for the test only")
 
 
-def _check_workdir(workdir: str) -> None:
-  try:
-    os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)  # the report's first folder
-    probe = os.path.join(workdir, ".write_test")
-    open(probe, "w").close()
-    os.remove(probe)
-  except OSError as e:
-    cli.fail(
-      f"workdir {workdir!r} is not writable ({e.strerror}); pass a --workdir you can write to"
-    )
-
-
 def _stopped(name: str):
   cli.error(
     f"stopped by {name}; report.md was not written. Rerun the same command: the report starts "
     "over, since every number in it comes from the runs of one invocation"
   )
-  sys.stdout.flush()
-  sys.stderr.flush()
-  os._exit(cli.EXIT_SIGNAL[name])  # XLA's compiler threads may still run (see cli._train_main)
+  cli.exit_with(cli.EXIT_SIGNAL[name])
 
 
 def main(argv):
   del argv
   workdir = flags.FLAGS.workdir
-  _check_workdir(workdir)
   # Imported here, so that --help and flag errors answer without loading JAX.
-  from experiments.report import build, mixture_runs, settings  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from experiments.report import build, mixture_runs, settings
+  from wgan_jax import errors, run_guards
+
+  try:
+    run_guards.prepare_workdir(workdir, "figures")  # the report's first folder
+  except errors.WorkdirError as e:
+    cli.fail(e)
 
   received = []
 
@@ -75,12 +65,7 @@ def main(argv):
   except mixture_runs.Stopped as e:
     _stopped(str(e))
   except Exception:  # pylint: disable=broad-except  # a bug: keep its traceback
-    traceback.print_exc()
-    cli.fail(
-      f"unexpected error (a bug in wgan_jax, not your input; exit {cli.EXIT_BUG}): the traceback "
-      "above says where; please report it",
-      cli.EXIT_BUG,
-    )
+    sys.exit(cli.report_bug())
   print(f"report: {path}")
 
 

@@ -135,7 +135,7 @@ def test_a_workdir_that_is_a_file_is_one_line_and_exit_2(tmp_path):
   assert done.returncode == 2
   assert done.stderr.strip().splitlines() == [
     f"error: workdir '{tmp_path}/afile' is not writable (Not a directory); pass a --workdir you "
-    "can write to"
+    "can write to."
   ]
 
 

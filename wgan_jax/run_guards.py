@@ -44,10 +44,10 @@ def finishing(manager):
     manager.close()
 
 
-def prepare_workdir(workdir: str):
-  """Makes `workdir/samples`; raises WorkdirError when the workdir cannot be written."""
+def prepare_workdir(workdir: str, folder: str = "samples"):
+  """Makes `workdir/folder`; raises WorkdirError when the workdir cannot be written."""
   try:
-    os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
+    os.makedirs(os.path.join(workdir, folder), exist_ok=True)
     probe = os.path.join(workdir, f".write_test.{jax.process_index()}")
     open(probe, "w").close()
     os.remove(probe)
