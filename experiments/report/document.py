@@ -109,7 +109,7 @@ def _settled(mixtures, half) -> str:
       if abs(v) > SETTLED_WITHIN[key]
     ]
     sentences.append(
-      f"the mean {what} moved by at most {abs(most) * scale:.1f}{unit} ({METHOD_NAMES[method]}, "
+      f"mean {what} moved by at most {abs(most) * scale:.1f}{unit} ({METHOD_NAMES[method]}, "
       f"{dataset}; median over the rows {np.median(np.abs(list(moves.values()))) * scale:.1f}); "
       + (
         f"by more than {SETTLED_WITHIN[key] * scale:g}{unit} in {', '.join(moving)}"
@@ -117,7 +117,7 @@ def _settled(mixtures, half) -> str:
         else f"no row moved by more than {SETTLED_WITHIN[key] * scale:g}{unit}"
       )
     )
-  return f"Over the second half of the steps {sentences[0]}. The {sentences[1][4:]}."
+  return f"Over the second half of the steps the {sentences[0]}. The {sentences[1]}."
 
 
 def _recipe_lines(configs) -> str:
