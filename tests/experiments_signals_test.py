@@ -105,7 +105,7 @@ def test_sigterm_saves_a_checkpoint_exits_143_and_a_rerun_resumes(sigterm_run):
   # progress lines (stderr is a pipe): rate, elapsed<ETA and the estimate
   assert "step/s" in err and "<" in err and "wasserstein_estimate=" in err
   assert rerun.returncode == 0, rerun.stderr[-3000:]
-  assert f"resuming from step {step} in {workdir}" in rerun.stdout
+  assert f"resuming from step {step} in {workdir}" in rerun.stdout, rerun.stdout[-3000:]
   assert logged_steps(workdir) == list(range(1, step + 3))
   assert sorted(os.listdir(workdir / "checkpoints"), key=int)[-2:] == [str(step), str(step + 2)]
 

@@ -4,6 +4,7 @@ import glob
 import json
 import math
 import os
+import signal
 
 import jax
 import numpy as np
@@ -92,3 +93,35 @@ def test_lsun_bedroom_on_tfds_mock_data(tmp_path):
   assert len(records) == 4 and all(math.isfinite(r["critic_loss"]) for r in records)
   assert sorted(os.listdir(tmp_path / "checkpoints")) == ["2", "4"]
   assert sorted(os.listdir(tmp_path / "samples")) == ["step_000002.png", "step_000004.png"]
+
+
+@pytest.mark.parametrize("lands", ["in_the_step", "after_the_save_decision"])
+def test_a_signal_anywhere_in_a_step_saves_the_step_it_stops_at(tmp_path, monkeypatch, lands):
+  """SIGTERM sent from inside generator step 2 (while it is dispatched, or from a hook, after the
+  loop has decided not to save): the run stops at a step it has saved, and says which."""
+  config = digits.get_config(smoke=True)
+  config.update(num_steps=100, checkpoint_every=100, sample_every=100)
+  sigterm = lambda: os.kill(os.getpid(), signal.SIGTERM)
+  hooks = ()
+  if lands == "in_the_step":
+    make_iteration = train.make_iteration
+
+    def sending_at_step_2(*args, **kwargs):
+      iterate, calls = make_iteration(*args, **kwargs), []
+
+      def wrapped(*a):
+        calls.append(None)
+        if len(calls) == 2:
+          sigterm()
+        return iterate(*a)
+
+      return wrapped
+
+    monkeypatch.setattr(train, "make_iteration", sending_at_step_2)
+  else:
+    hooks = (lambda step, state: step == 2 and sigterm(),)
+  summary = train.train_and_evaluate(config, str(tmp_path), hooks=hooks)
+  assert summary["stopped_by"] == "SIGTERM"
+  assert summary["step"] == (2 if lands == "in_the_step" else 3)
+  assert os.listdir(tmp_path / "checkpoints") == [str(summary["step"])]
+  assert [r["step"] for r in _records(tmp_path)] == list(range(1, summary["step"] + 1))

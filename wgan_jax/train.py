@@ -252,7 +252,10 @@ def train_and_evaluate(config, workdir: str, *, hooks=()) -> dict:
       if pending:
         drain(pending)
       pending = (step + 1, metrics)
-      done = step + 1 == config.num_steps or stop.signal
+      # One reading of the flag per step: a signal landing after it is seen a step later, so a
+      # stopped run always saves the step it stops at.
+      stopped_by = stop.signal
+      done = step + 1 == config.num_steps or stopped_by is not None
       sample_now = (step + 1) % config.sample_every == 0 or done
       save_now = (step + 1) % config.checkpoint_every == 0 or done
       if sample_now or save_now:
@@ -268,8 +271,7 @@ def train_and_evaluate(config, workdir: str, *, hooks=()) -> dict:
         checkpoint.save(manager, state)
       for hook in hooks:
         hook(step + 1, state)
-      if stop.signal:
-        stopped_by = stop.signal
+      if stopped_by:
         break
     if pending:
       drain(pending)
