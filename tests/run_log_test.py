@@ -1,10 +1,13 @@
 """What a run shows in TensorBoard: every sample picture as an image at its step, read back from
 the event files; and plain progress lines when stderr is not a terminal."""
 
+import errno
 import glob
 import io
 import os
 import struct
+import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -94,3 +97,26 @@ def test_mixture_training_sends_its_point_plots(tmp_path):
     saved = np.asarray(Image.open(tmp_path / "samples" / f"step_{step:06d}.png"))
     assert image.shape == saved.shape == (500, 500, 3)
     np.testing.assert_array_equal(image, saved)
+
+
+def test_a_full_disk_while_logging_raises_here_and_leaves_no_writer_behind(small_disk):
+  """Every write error reaches the caller as one OSError, in this thread; closing after it (as
+  `with RunLog(...)` does when that error is on its way out) neither raises nor leaves a thread,
+  so nothing prints a second traceback at exit."""
+  threads = threading.active_count()
+  (small_disk / "filler").write_bytes(b"\0" * (3 * 2**20 - 64 * 2**10))  # leaves ~64 KB
+  picture = np.random.default_rng(0).integers(0, 256, (128, 128, 3), np.uint8)  # ~49 KB as PNG
+  with pytest.raises(OSError) as raised:
+    with run_log.RunLog(str(small_disk), write=True) as log:
+      for step in range(1, 1000):
+        log.observe(step, {"wasserstein_estimate": 0.5, "critic_loss": -0.5}, log=True)
+        log.image("samples", picture, step)
+  assert raised.value.errno == errno.ENOSPC
+  assert log.closed and threading.active_count() == threads
+  (small_disk / "filler").unlink()
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")  # a torn line would be dropped with a warning
+    records = run_log._read_records(str(small_disk / "metrics.jsonl"))
+  assert [r["step"] for r in records] == list(range(1, len(records) + 1))
+  shown = images_by_step(small_disk / "tensorboard")
+  assert shown and sorted(shown) == list(range(1, len(shown) + 1))

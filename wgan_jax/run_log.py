@@ -1,18 +1,25 @@
 """What a run writes as it goes: metrics.jsonl, TensorBoard events, the Wasserstein plot, and the
 warning the paper's authors describe (a negative estimate that persists)."""
 
+import errno
+import itertools
 import json
 import logging
 import math
 import os
+import socket
+import struct
 import time
 import warnings
 
 import numpy as np
-from tensorboardX import SummaryWriter
+from tensorboardX import summary as tb_summary
+from tensorboardX.proto.event_pb2 import Event, SessionLog
+from tensorboardX.record_writer import masked_crc32c
 
 from wgan_jax import pictures
 
+_file_numbers = itertools.count()
 NEGATIVE_PATIENCE = 200  # consecutive generator steps with a negative estimate before warning
 
 
@@ -51,6 +58,75 @@ def _keep_records_up_to(path: str, step: int) -> list[dict]:
   return records
 
 
+def _append_whole(f, data: bytes):
+  """Appends `data` to the unbuffered binary file `f` in one write, or not at all: a short or
+  failed write (a full disk) is cut off again and raised, so the file never ends in a torn
+  record.
+
+  Raises:
+    OSError: the write failed (ENOSPC for a short one).
+  """
+  end = f.seek(0, os.SEEK_END)
+  try:
+    if f.write(data) != len(data):
+      raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f.name)
+  except OSError:
+    f.truncate(end)
+    raise
+
+
+class TensorBoardEvents:
+  """A TensorBoard event file in `logdir` (TFRecords of `Event` protos), written in the calling
+  thread: `flush` appends the events since the last one in one write, or raises (a full disk)
+  where the run tells it in one line and leaves the file as it was.
+
+  tensorboardX's `SummaryWriter` writes from a thread of its own: a disk error there kills that
+  thread with a traceback, the queue behind it fills and the next `add_*` blocks the run for good,
+  and its exit handler prints another traceback. Its summary protos and CRC are used as they are.
+  """
+
+  def __init__(self, logdir: str, *, purge_step: int | None = None):
+    os.makedirs(logdir, exist_ok=True)
+    # TensorBoard reads a folder's event files in name order: the time first, then what makes
+    # two files of one second (a resume, a test) distinct.
+    name = (
+      f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}."
+      f"{next(_file_numbers)}"
+    )
+    self._file, self._pending = open(os.path.join(logdir, name), "wb", buffering=0), []
+    self._write(Event(file_version="brain.Event:2"))
+    if purge_step is not None:  # TensorBoard hides older events from this step on
+      self._write(Event(step=purge_step, session_log=SessionLog(status=SessionLog.START)))
+    self.flush()
+
+  def _write(self, event: Event):
+    event.wall_time = time.time()
+    data = event.SerializeToString()
+    header = struct.pack("<Q", len(data))
+    crc = lambda b: struct.pack("<I", masked_crc32c(b))
+    self._pending.append(header + crc(header) + data + crc(data))
+
+  def scalar(self, tag: str, value: float, step: int):
+    self._write(Event(summary=tb_summary.scalar(tag, value), step=step))
+
+  def image(self, tag: str, pixels_HxWxC: np.ndarray, step: int):
+    """`pixels_HxWxC`: uint8, 1 or 3 channels."""
+    self._write(Event(summary=tb_summary.image(tag, pixels_HxWxC, dataformats="HWC"), step=step))
+
+  def flush(self):
+    """Raises: OSError: the write failed; those events are dropped."""
+    data, self._pending = b"".join(self._pending), []
+    if data:
+      _append_whole(self._file, data)
+
+  def close(self):
+    """Flushes and closes the file (closed also when the flush fails, which raises)."""
+    try:
+      self.flush()
+    finally:
+      self._file.close()
+
+
 class RunLog:
   """Appends one JSON object per logged step to `workdir/metrics.jsonl` and mirrors it, with the
   sample pictures, to TensorBoard (`workdir/tensorboard`). Only the main process writes; the
@@ -75,10 +151,11 @@ class RunLog:
         self.start_time = time.time() - r.get("wall_time", 0.0)
         if "wasserstein_estimate" in r:
           self._add(r.get("seed"), r["step"], r["wasserstein_estimate"])
-      self._jsonl = open(path, "a", buffering=1)
-      self._tb = SummaryWriter(
+      self._jsonl = open(path, "ab", buffering=0)
+      self._tb = TensorBoardEvents(
         os.path.join(workdir, "tensorboard"), purge_step=start_step + 1 if start_step else None
       )
+    self.closed = not write
 
   def _add(self, seed, step, estimate):
     steps, estimates = self.curves.setdefault(seed, ([], []))
@@ -120,17 +197,19 @@ class RunLog:
         **metrics,
         "wall_time": round(time.time() - self.start_time, 3),
       }
-      self._jsonl.write(json.dumps(record) + "\n")
+      _append_whole(self._jsonl, (json.dumps(record) + "\n").encode())
       prefix = "" if seed is None else f"seed_{seed}/"
       for name, value in metrics.items():
         if math.isfinite(value):
-          self._tb.add_scalar(prefix + name, value, step)
+          self._tb.scalar(prefix + name, value, step)
+      self._tb.flush()
     return warning
 
   def image(self, tag: str, pixels_HxWxC: np.ndarray, step: int):
     """Sends a uint8 picture (1 or 3 channels) to TensorBoard as image `tag` at `step`."""
     if self.write:
-      self._tb.add_image(tag, pixels_HxWxC, step, dataformats="HWC")
+      self._tb.image(tag, pixels_HxWxC, step)
+      self._tb.flush()
 
   def plot(self):
     """Refreshes `workdir/wasserstein.png` (median filter of 101 taps, as the official code; one
@@ -152,6 +231,26 @@ class RunLog:
     )
 
   def close(self):
-    if self.write:
+    """Closes metrics.jsonl and the event file (both, even when the first fails).
+
+    Raises:
+      OSError: a buffered write failed (a full disk).
+    """
+    if self.closed:
+      return
+    self.closed = True
+    try:
       self._jsonl.close()
+    finally:
       self._tb.close()
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, exc_type, *_):
+    try:
+      self.close()
+    except OSError:
+      if exc_type is None:
+        raise
+      # an error is already on its way out (often the same full disk): it is the one to tell

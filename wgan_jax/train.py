@@ -166,7 +166,6 @@ def train_and_evaluate(config, workdir: str, *, hooks=()) -> dict:
         f"{config.num_steps}: nothing to train (raise --config.num_steps to go on)."
       )
 
-  log = RunLog(workdir, write=main, start_step=start)
   batches = seeds.batches(
     data.prefetch_batches(
       source,
@@ -245,6 +244,7 @@ def train_and_evaluate(config, workdir: str, *, hooks=()) -> dict:
     run_guards.StopRequest() as stop,
     run_guards.finishing(manager),
     run_guards.disk_full_is_one_line(workdir, manager),
+    RunLog(workdir, write=main, start_step=start) as log,
     progress.bar(total=config.num_steps, initial=start, disable=not main) as bar,
   ):
     for step in range(start, config.num_steps):
@@ -275,8 +275,7 @@ def train_and_evaluate(config, workdir: str, *, hooks=()) -> dict:
         break
     if pending:
       drain(pending)
-  log.plot()
-  log.close()
+    log.plot()
   means = {k: float(np.mean([m[k] for _, m in last])) for k in (last[0][1] if last else {})}
   return {
     "step": seeds_lib.step_of(state),
