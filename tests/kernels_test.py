@@ -12,7 +12,7 @@ import pytest
 from experiments.configs import base
 from wgan_jax import began, checkpoint, kernels, models, recipe, steps
 
-FLAX, XLA_CPU = models.FLAX_LAYERS, kernels.XLA_CPU_LAYERS
+FLAX, XLA_CPU = kernels.FLAX_LAYERS, kernels.XLA_CPU_LAYERS
 
 _NOISE, _IMAGES_16, _IMAGES_48 = (5, 8), (5, 16, 16, 3), (5, 48, 48, 3)
 _NETS = {  # name: (the network for a layer set, input shape)
@@ -172,6 +172,27 @@ def test_auto_picks_xla_cpu_on_cpu_and_flax_elsewhere():
   assert kernels.layers_for("flax", "cpu") is FLAX
   assert kernels.layers_for("xla_cpu", "tpu") is XLA_CPU
   assert kernels.layers_for() is (XLA_CPU if jax.default_backend() == "cpu" else FLAX)
+
+
+@pytest.mark.parametrize(
+  "network, x",
+  [
+    (models.DCGANCritic(image_size=16, width=4), np.zeros((2, 16, 16, 3), np.float32)),
+    (models.DCGANGenerator(image_size=16, width=4, nz=8), np.zeros((2, 8), np.float32)),
+    (began.BEGANDiscriminator(image_size=16, filters=4, embedding=8), np.zeros((2, 16, 16, 3))),
+  ],
+  ids=["dcgan_critic", "dcgan_generator", "began_discriminator"],
+)
+def test_a_network_built_without_layers_runs_the_backends_own(network, x):
+  """A library user's `DCGANCritic()` traces to the program of `layers=kernels.layers_for()`
+  (on CPU XLA:CPU's forms: flax's run as generic loops there, ~10x slower in the critic's scan),
+  not to flax's own."""
+  trace = lambda net: str(jax.make_jaxpr(lambda v: net.apply(v, x, mutable=True))(variables))
+  variables = network.init(jax.random.PRNGKey(0), x)
+  default = trace(network)
+  assert default == trace(network.clone(layers=kernels.layers_for()))
+  if jax.default_backend() == "cpu":
+    assert default != trace(network.clone(layers=FLAX))
 
 
 def test_the_config_field_reaches_every_convolutional_network():

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from wgan_jax import models
+from wgan_jax import kernels, models
 
 
 def num_scales(image_size: int) -> int:
@@ -43,9 +43,11 @@ def l1_per_example(x_Bx___: jax.Array, recon_Bx___: jax.Array) -> jax.Array:
   return jnp.mean(jnp.abs(x_Bx___ - recon_Bx___).reshape(x_Bx___.shape[0], -1), axis=1)
 
 
-def _conv3x3(layers: models.LayerSet):
-  """A constructor of PyTorch's `Conv2d(in, features, 3, strides, padding=1)` (with bias)."""
-  return functools.partial(layers.conv, kernel_size=(3, 3), padding=((1, 1), (1, 1)))
+def _conv3x3(layers: kernels.LayerSet | None):
+  """A constructor of PyTorch's `Conv2d(in, features, 3, strides, padding=1)` (with bias), of
+  `layers` (None: the backend's)."""
+  conv = models.resolve_layers(layers).conv
+  return functools.partial(conv, kernel_size=(3, 3), padding=((1, 1), (1, 1)))
 
 
 class Encoder(nn.Module):
@@ -54,7 +56,7 @@ class Encoder(nn.Module):
   image_size: int = 64
   filters: int = 64
   embedding: int = 64
-  layers: models.LayerSet = models.FLAX_LAYERS
+  layers: kernels.LayerSet | None = None
 
   @nn.compact
   def __call__(self, x_BxSxSxC):
@@ -76,7 +78,7 @@ class Decoder(nn.Module):
   image_size: int = 64
   channels: int = 3
   filters: int = 64
-  layers: models.LayerSet = models.FLAX_LAYERS
+  layers: kernels.LayerSet | None = None
 
   @nn.compact
   def __call__(self, h_BxZ):
@@ -99,14 +101,14 @@ class BEGANGenerator(nn.Module):
     channels: output channels.
     filters: n, channels of every conv.
     nz: noise length (64 in the paper; z ~ U[-1, 1]).
-    layers: the conv type (flax's, or `kernels.XLA_CPU_LAYERS`).
+    layers: the conv type; None (default): the backend's (`kernels.layers_for()`).
   """
 
   image_size: int = 64
   channels: int = 3
   filters: int = 64
   nz: int = 64
-  layers: models.LayerSet = models.FLAX_LAYERS
+  layers: kernels.LayerSet | None = None
 
   @nn.compact
   def __call__(self, z_BxZ):
@@ -123,14 +125,14 @@ class BEGANDiscriminator(nn.Module):
     channels: input channels.
     filters: n; the encoder uses n, 2n, 3n, ... per scale, the decoder n.
     embedding: h, the bottleneck (64 in the paper).
-    layers: the conv type (flax's, or `kernels.XLA_CPU_LAYERS`).
+    layers: the conv type; None (default): the backend's (`kernels.layers_for()`).
   """
 
   image_size: int = 64
   channels: int = 3
   filters: int = 64
   embedding: int = 64
-  layers: models.LayerSet = models.FLAX_LAYERS
+  layers: kernels.LayerSet | None = None
 
   def setup(self):
     self.encoder = Encoder(self.image_size, self.filters, self.embedding, layers=self.layers)

@@ -7,17 +7,35 @@ parameters and functions); GPU and TPU compilers are built around their own conv
 so a checkpoint written with one restores and samples with the other.
 """
 
+import dataclasses
+from typing import Any
+
+import flax.linen as nn
 import jax
 
-from wgan_jax import models, xla_cpu
+from wgan_jax import xla_cpu
 
+ModuleDef = Any
 KERNELS = ("auto", "xla_cpu", "flax")
-XLA_CPU_LAYERS = models.LayerSet(
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerSet:
+  """The layer types a network is built from, each taking the arguments of the flax layer it
+  defaults to."""
+
+  conv: ModuleDef = nn.Conv
+  conv_transpose: ModuleDef = nn.ConvTranspose
+  batch_norm: ModuleDef = nn.BatchNorm
+
+
+FLAX_LAYERS = LayerSet()
+XLA_CPU_LAYERS = LayerSet(
   conv=xla_cpu.Conv, conv_transpose=xla_cpu.ConvTranspose, batch_norm=xla_cpu.BatchNorm
 )
 
 
-def layers_for(kernels: str = "auto", backend: str | None = None) -> models.LayerSet:
+def layers_for(kernels: str = "auto", backend: str | None = None) -> LayerSet:
   """The layer types for `kernels` on `backend` (default: JAX's default backend).
 
   Args:
@@ -25,7 +43,7 @@ def layers_for(kernels: str = "auto", backend: str | None = None) -> models.Laye
     backend: "cpu", "gpu", "tpu", ...; only "auto" reads it.
 
   Returns:
-    `XLA_CPU_LAYERS` or `models.FLAX_LAYERS`.
+    `XLA_CPU_LAYERS` or `FLAX_LAYERS`.
 
   Raises:
     ValueError: `kernels` is none of `KERNELS`.
@@ -34,4 +52,4 @@ def layers_for(kernels: str = "auto", backend: str | None = None) -> models.Laye
     raise ValueError(f"unknown kernels {kernels!r}; use one of {KERNELS}.")
   if kernels == "auto":
     kernels = "xla_cpu" if (backend or jax.default_backend()) == "cpu" else "flax"
-  return XLA_CPU_LAYERS if kernels == "xla_cpu" else models.FLAX_LAYERS
+  return XLA_CPU_LAYERS if kernels == "xla_cpu" else FLAX_LAYERS

@@ -6,39 +6,31 @@ Images are NHWC. Generators map `z_BxZ` to `[B, H, W, C]`; critics map `[B, H, W
 it sees, as the official code keeps both networks in training mode: call `apply` with
 `mutable=["batch_stats"]` when the model has batch norm.
 
-The convolutional networks take their layer types as one attribute, `layers` (flax's own by
-default; `wgan_jax.kernels` chooses per backend), as Flax's ImageNet example takes `conv` and
+The convolutional networks take their layer types as one attribute, `layers` (by default the
+set `wgan_jax.kernels` chooses for the backend), as Flax's ImageNet example takes `conv` and
 `norm`. The DCGAN networks take a compute `dtype`: bfloat16 runs their convolutions in bfloat16
 (mixed precision) while parameters, batch-norm statistics and the returned images and scores
 stay float32, so the optimizers and the clip act on float32 master weights.
 """
 
-import dataclasses
 import functools
 import math
-from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from wgan_jax import kernels
 from wgan_jax.data.images import check_image_size
+from wgan_jax.kernels import LayerSet
 
-ModuleDef = Any
 conv_init = nn.initializers.normal(0.02)
 
 
-@dataclasses.dataclass(frozen=True)
-class LayerSet:
-  """The layer types a network is built from, each taking the arguments of the flax layer it
-  defaults to; `wgan_jax.kernels` holds the XLA:CPU set, with the same parameters."""
-
-  conv: ModuleDef = nn.Conv
-  conv_transpose: ModuleDef = nn.ConvTranspose
-  batch_norm: ModuleDef = nn.BatchNorm
-
-
-FLAX_LAYERS = LayerSet()
+def resolve_layers(layers: LayerSet | None) -> LayerSet:
+  """`layers`, or for None the set `kernels.layers_for()` picks for JAX's default backend
+  (XLA:CPU's forms on CPU, flax's elsewhere; the parameters are the same either way)."""
+  return kernels.layers_for() if layers is None else layers
 
 
 def _bn_scale_init(key, shape, dtype=jnp.float32):
@@ -119,7 +111,8 @@ class DCGANCritic(nn.Module):
     n_extra_layers: extra 3x3 conv layers at the first resolution.
     dtype: compute dtype of the layers (float32, or bfloat16 for mixed precision); the scores
       are float32 either way.
-    layers: the conv and batch-norm types (flax's, or `kernels.XLA_CPU_LAYERS`).
+    layers: the conv, transposed-conv and batch-norm types; None (default): the backend's
+      (`kernels.layers_for()`: XLA:CPU's forms on CPU, flax's on GPU and TPU).
   """
 
   image_size: int = 64
@@ -128,7 +121,7 @@ class DCGANCritic(nn.Module):
   norm: str = "batch"
   n_extra_layers: int = 0
   dtype: jnp.dtype = jnp.float32
-  layers: LayerSet = FLAX_LAYERS
+  layers: LayerSet | None = None
 
   @nn.compact
   def __call__(self, x_BxHxWxC):
@@ -138,11 +131,10 @@ class DCGANCritic(nn.Module):
         f"critic expects images [B, {self.image_size}, {self.image_size}, "
         f"{self.channels}], got {x_BxHxWxC.shape}"
       )
-    conv = functools.partial(
-      self.layers.conv, use_bias=False, kernel_init=conv_init, dtype=self.dtype
-    )
+    layers = resolve_layers(self.layers)
+    conv = functools.partial(layers.conv, use_bias=False, kernel_init=conv_init, dtype=self.dtype)
     down = lambda features: conv(features, (4, 4), (2, 2), padding=((1, 1), (1, 1)))
-    norm = _critic_norm(self.norm, self.layers, self.dtype)
+    norm = _critic_norm(self.norm, layers, self.dtype)
     act = lambda h: nn.leaky_relu(h, 0.2)
     h = act(down(self.width)(x_BxHxWxC))
     size, features, last = self.image_size // 2, self.width, base_size(self.image_size)
@@ -169,8 +161,8 @@ class DCGANGenerator(nn.Module):
     constant_filters: the paper's Figure 6 generator: `width` channels at every layer.
     dtype: compute dtype of the layers (float32, or bfloat16 for mixed precision); the images
       are float32 either way.
-    layers: the conv, transposed-conv and batch-norm types (flax's, or
-      `kernels.XLA_CPU_LAYERS`).
+    layers: the conv, transposed-conv and batch-norm types; None (default): the backend's
+      (`kernels.layers_for()`: XLA:CPU's forms on CPU, flax's on GPU and TPU).
   """
 
   image_size: int = 64
@@ -181,17 +173,18 @@ class DCGANGenerator(nn.Module):
   nz: int = 100
   constant_filters: bool = False
   dtype: jnp.dtype = jnp.float32
-  layers: LayerSet = FLAX_LAYERS
+  layers: LayerSet | None = None
 
   @nn.compact
   def __call__(self, z_BxZ):
     check_image_size(self.image_size)
     if z_BxZ.ndim != 2 or z_BxZ.shape[1] != self.nz:
       raise ValueError(f"generator expects noise [B, {self.nz}], got {z_BxZ.shape}")
-    norm = _batch_norm(self.layers, self.dtype) if self.batch_norm else lambda: lambda h: h
+    layers = resolve_layers(self.layers)
+    norm = _batch_norm(layers, self.dtype) if self.batch_norm else lambda: lambda h: h
     # flax pads the stride-dilated input: PyTorch's ConvTranspose2d padding p is K - 1 - p here.
     conv_t = functools.partial(
-      self.layers.conv_transpose,
+      layers.conv_transpose,
       use_bias=False,
       kernel_init=conv_init,
       transpose_kernel=True,
@@ -212,7 +205,7 @@ class DCGANGenerator(nn.Module):
       h = nn.relu(norm()(up(features)(h)))
       size *= 2
     for _ in range(self.n_extra_layers):
-      h = self.layers.conv(
+      h = layers.conv(
         features,
         (3, 3),
         padding=((1, 1), (1, 1)),
