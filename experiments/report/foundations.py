@@ -286,16 +286,6 @@ def two_gaussians(sizes) -> TwoGaussians:
   logit, d_grad, d_mode, d_fake = _one_gaussian_player(
     dataclasses.replace(MINIMAX, noise_prior="normal"), sizes, x
   )
-  as64 = lambda a: np.asarray(a, np.float64)
-  return TwoGaussians(
-    x,
-    f,
-    as64(jax.nn.sigmoid(logit)),
-    f_grad,
-    d_grad,
-    as64(f_mode),
-    as64(d_mode),
-    as64(f_fake),
-    as64(d_fake),
-    time.time() - t0,
-  )
+  modes_and_fakes = (np.asarray(a, np.float64) for a in (f_mode, d_mode, f_fake, d_fake))
+  discriminator = np.asarray(jax.nn.sigmoid(logit), np.float64)
+  return TwoGaussians(x, f, discriminator, f_grad, d_grad, *modes_and_fakes, time.time() - t0)
