@@ -68,7 +68,8 @@ def logged_steps(workdir) -> list[int]:
 
 @pytest.fixture(name="sigterm_run", scope="module")
 def _sigterm_run(tmp_path_factory, env):
-  """A digits smoke run stopped by SIGTERM after its first steps, then rerun to 2 steps more."""
+  """A digits smoke run stopped by SIGTERM after its first steps (how many depends on the
+  machine's load), then rerun to 2 steps more."""
   workdir = tmp_path_factory.mktemp("sigterm")
   process = start(
     "experiments.digits_wgan", workdir, config_args(digits.get_config, **FOREVER), env
@@ -85,7 +86,7 @@ def _sigterm_run(tmp_path_factory, env):
       "experiments.digits_wgan",
       "--workdir",
       str(workdir),
-      *config_args(digits.get_config, num_steps=step + 2),
+      *config_args(digits.get_config, **{**FOREVER, "num_steps": step + 2}),  # saves at the end
     ],
     cwd=ROOT,
     env=env,
