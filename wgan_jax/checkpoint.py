@@ -102,18 +102,23 @@ def save(manager: ocp.CheckpointManager, state) -> int:
   if code is None:
     return step
   _remove_partial(manager, step, existed)
+  failed = f"saving checkpoint step {step} to {folder} failed: {os.strerror(code).lower()}"
+  if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+    err = DiskFullError(f"{failed}; {what_a_rerun_does(manager, 'free space')}")
+    err.errno = code
+    raise err
+  raise WorkdirError(f"{failed}; {what_a_rerun_does(manager, 'fix the workdir')}")
+
+
+def what_a_rerun_does(manager: ocp.CheckpointManager, fix: str) -> str:
+  """The end of a one-line error: the intact checkpoints, `fix`, and where a rerun resumes."""
   intact = manager.all_steps()
   kept, then = (
     (f"intact checkpoints: steps {', '.join(map(str, intact))}", f"resumes from step {intact[-1]}")
     if intact
     else ("no checkpoint saved yet", "starts from step 0")
   )
-  failed = f"saving checkpoint step {step} to {folder} failed: {os.strerror(code).lower()}; {kept}"
-  if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-    err = DiskFullError(f"{failed}; free space and rerun the same command (it {then}).")
-    err.errno = code
-    raise err
-  raise WorkdirError(f"{failed}; fix the workdir and rerun the same command (it {then}).")
+  return f"{kept}; {fix} and rerun the same command (it {then})."
 
 
 def restore_latest(manager: ocp.CheckpointManager, abstract_state):
@@ -159,6 +164,9 @@ def check_compatible(workdir: str, config: dict):
   `workdir/config.json`, when `workdir/checkpoints` holds a step with saved metadata; an empty
   `checkpoints/` (a run that stopped before its first save) is no conflict.
 
+  A `config.json` that does not read is passed over with a warning (restoring then compares the
+  checkpoints' shapes).
+
   Raises:
     CheckpointMismatch: an architecture field differs (one line naming each).
   """
@@ -170,8 +178,19 @@ def check_compatible(workdir: str, config: dict):
     for n in names
   ):
     return
-  with open(path) as f:
-    saved = json.load(f)
+  try:
+    with open(path) as f:
+      saved = json.load(f)
+    if not isinstance(saved, dict):
+      raise ValueError("not a JSON object")
+  except (OSError, ValueError) as e:  # cut by a crash or edited by hand: the shapes still decide
+    _log.warning(
+      "%s does not read (%s); the checkpoints' own shapes decide what restores, and the file is "
+      "written again",
+      path,
+      e,
+    )
+    return
   value = lambda c, k: c.get(k, FIELD_DEFAULTS.get(k))
   diff = {
     k: (value(saved, k), value(config, k))

@@ -1,7 +1,6 @@
 """Pictures people look at: sample grids, the Wasserstein curve, 2-D samples over the critic."""
 
 import math
-import os
 
 import matplotlib
 
@@ -11,14 +10,10 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from scipy.ndimage import median_filter  # noqa: E402
 
+from wgan_jax import atomic_files  # noqa: E402
+
 MIN_IMAGE_PX = 64  # a sample is upscaled until its longer side has at least this many pixels
 MIN_GRID_PX = 512  # ... and the grid's images together at least this width
-
-
-def _atomic_save(save_fn, path: str):
-  tmp = f"{path}.tmp{os.path.splitext(path)[1]}"
-  save_fn(tmp)
-  os.replace(tmp, path)
 
 
 def to_pixels(images_NxHxWxC: np.ndarray) -> np.ndarray:
@@ -81,7 +76,7 @@ def image_grid(
 def save_png(pixels_HxWxC: np.ndarray, path: str):
   """Writes a uint8 picture (1, 3 or 4 channels) as a PNG, atomically."""
   image = Image.fromarray(pixels_HxWxC[..., 0] if pixels_HxWxC.shape[-1] == 1 else pixels_HxWxC)
-  _atomic_save(lambda p: image.save(p, format="PNG"), path)
+  atomic_files.replace(path, lambda p: image.save(p, format="PNG"))
 
 
 def save_image_grid(images_NxHxWxC: np.ndarray, path: str, **grid_kwargs) -> np.ndarray:

@@ -8,13 +8,19 @@ import signal
 
 import jax
 
+from wgan_jax import checkpoint
 from wgan_jax.errors import DiskFullError, WorkdirError
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class StopRequest:
-  """Turns SIGINT/SIGTERM into a flag, so the loop saves a checkpoint before it exits."""
+  """Turns SIGINT/SIGTERM into a flag, so the loop saves a checkpoint before it exits.
+
+  After the first signal, a SIGINT (Ctrl-C pressed again) raises KeyboardInterrupt: stop now,
+  without that checkpoint. A repeated SIGTERM is ignored: supervisors send it again before
+  SIGKILL, and the save it would cut short takes seconds.
+  """
 
   def __init__(self):
     self.signal = None
@@ -24,9 +30,11 @@ class StopRequest:
     return self
 
   def _handle(self, signum, frame):
-    if self.signal is not None:  # a second Ctrl-C: stop now
+    del frame
+    if self.signal is None:
+      self.signal = signal.Signals(signum).name
+    elif signum == signal.SIGINT:
       raise KeyboardInterrupt
-    self.signal = signal.Signals(signum).name
 
   def __exit__(self, *exc):
     for s, handler in self._old.items():
@@ -66,10 +74,8 @@ def disk_full_is_one_line(workdir: str, manager):
   except OSError as e:
     if isinstance(e, DiskFullError) or e.errno not in _DISK_FULL:
       raise
-    steps_ = manager.all_steps()
     raise DiskFullError(
       e.errno,
       f"the disk holding {workdir} is full (writing {e.filename or 'the run log'}); "
-      f"intact checkpoints: {', '.join(map(str, steps_)) or 'none'}; free some space and rerun "
-      "the same command to resume from the newest.",
+      + checkpoint.what_a_rerun_does(manager, "free space"),
     ) from None

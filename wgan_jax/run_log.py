@@ -17,7 +17,7 @@ from tensorboardX import summary as tb_summary
 from tensorboardX.proto.event_pb2 import Event, SessionLog
 from tensorboardX.record_writer import masked_crc32c
 
-from wgan_jax import pictures
+from wgan_jax import atomic_files, pictures
 
 _file_numbers = itertools.count()
 NEGATIVE_PATIENCE = 200  # consecutive generator steps with a negative estimate before warning
@@ -52,9 +52,7 @@ def _keep_records_up_to(path: str, step: int) -> list[dict]:
   if not os.path.exists(path):
     return []
   records = [r for r in _read_records(path) if r["step"] <= step]
-  with open(path + ".tmp", "w") as f:
-    f.writelines(json.dumps(r) + "\n" for r in records)
-  os.replace(path + ".tmp", path)
+  atomic_files.replace_text(path, "".join(json.dumps(r) + "\n" for r in records))
   return records
 
 
@@ -70,8 +68,9 @@ def _append_whole(f, data: bytes):
   try:
     if f.write(data) != len(data):
       raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f.name)
-  except OSError:
+  except OSError as e:
     f.truncate(end)
+    e.filename = e.filename or f.name  # the one-line disk-full message names the file
     raise
 
 

@@ -11,6 +11,7 @@ import jax
 import numpy as np
 
 from wgan_jax import (
+  atomic_files,
   checkpoint,
   config_check,
   data,
@@ -128,8 +129,10 @@ def train_and_evaluate(config, workdir: str, *, hooks=()) -> dict:
   if state is None:
     state = jax.jit(create_state, out_shardings=repl)(init_key)
   if main:
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-      json.dump(config.to_dict(), f, indent=1)
+    with run_guards.disk_full_is_one_line(workdir, manager):
+      atomic_files.replace_text(
+        os.path.join(workdir, "config.json"), json.dumps(config.to_dict(), indent=1)
+      )
   finite_players = jax.jit(seeds.vmap(_finite_players))
 
   start = seeds_lib.step_of(state)
