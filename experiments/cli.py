@@ -172,13 +172,13 @@ def run_training(config, workdir: str) -> int:
   except KeyboardInterrupt:
     error(
       "interrupted (SIGINT) before training started, or twice; no new checkpoint was saved; "
-      "rerun the same command to resume from the last one"
+      + _rerun_from(workdir)
     )
     return EXIT_SIGNAL["SIGINT"]
   except _Terminated:
     error(
-      "terminated (SIGTERM) before training started; no new checkpoint was saved; rerun the "
-      "same command to resume from the last one"
+      "terminated (SIGTERM) before training started; no new checkpoint was saved; "
+      + _rerun_from(workdir)
     )
     return EXIT_SIGNAL["SIGTERM"]
   except Exception:  # pylint: disable=broad-except  # a bug: keep its traceback
@@ -187,6 +187,15 @@ def run_training(config, workdir: str) -> int:
     signal.signal(signal.SIGTERM, old_handler)
   print(summary_text(summary, config, seconds=time.time() - t0))
   return EXIT_SIGNAL.get(summary["stopped_by"], EXIT_BAD_INPUT) if summary["stopped_by"] else 0
+
+
+def _rerun_from(workdir: str) -> str:
+  """What rerunning the same command does: resume from the newest checkpoint, or start over."""
+  folder = os.path.join(workdir, "checkpoints")
+  steps = [int(n) for n in os.listdir(folder) if n.isdigit()] if os.path.isdir(folder) else []
+  if steps:
+    return f"rerun the same command to resume from step {max(steps)}"
+  return "rerun the same command to start over (no checkpoint yet)"
 
 
 def report_bug() -> int:

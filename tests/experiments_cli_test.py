@@ -159,3 +159,27 @@ def test_summary_says_where_things_are():
   gan_text = cli.summary_text(gan, config, seconds=20.0)
   assert "final JS estimate: 0.25" in gan_text and "wasserstein.png" not in gan_text
   assert "/w/samples/step_000040.png" in text and "/w/wasserstein.png" in text
+
+
+@pytest.mark.parametrize(
+  "folders, then",
+  [
+    ([], "start over (no checkpoint yet)"),
+    (["3", "12", "40.unrestorable", "13.orbax-checkpoint-tmp-1"], "resume from step 12"),
+  ],
+)
+def test_a_stop_before_training_says_what_a_rerun_does(
+  tmp_path, monkeypatch, capsys, folders, then
+):
+  for name in folders:
+    (tmp_path / "checkpoints" / name).mkdir(parents=True)
+
+  def interrupted(config, workdir):
+    raise KeyboardInterrupt  # Ctrl-C while the data loads, or twice during a save
+
+  monkeypatch.setattr("wgan_jax.train.train_and_evaluate", interrupted)
+  assert cli.run_training(digits.get_config(smoke=True), str(tmp_path)) == 130
+  assert _error_line(capsys.readouterr().err) == (
+    "error: interrupted (SIGINT) before training started, or twice; no new checkpoint was "
+    f"saved; rerun the same command to {then}"
+  )
