@@ -1,8 +1,9 @@
 """Files a run rewrites (pictures, config.json, metrics.jsonl when a resume trims it) are replaced
-whole: a full disk or a kill mid-write leaves the old file, never a truncated one that a rerun
-would trip over."""
+whole, and records it appends (metrics.jsonl, TensorBoard events) are appended whole: a full disk
+or a kill mid-write leaves the old file, never a truncated one that a rerun would trip over."""
 
 import contextlib
+import errno
 import os
 from collections.abc import Callable
 
@@ -35,3 +36,21 @@ def replace_text(path: str, text: str):
       f.write(text)
 
   replace(path, write)
+
+
+def append_whole(f, data: bytes):
+  """Appends `data` to the unbuffered binary file `f` in one write, or not at all: a short or
+  failed write (a full disk) is cut off again and raised, so the file never ends in a torn
+  record.
+
+  Raises:
+    OSError: the write failed (ENOSPC for a short one).
+  """
+  end = f.seek(0, os.SEEK_END)
+  try:
+    if f.write(data) != len(data):
+      raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f.name)
+  except OSError as e:
+    f.truncate(end)
+    e.filename = e.filename or f.name  # the one-line disk-full message names the file
+    raise

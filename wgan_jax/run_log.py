@@ -1,7 +1,6 @@
 """What a run writes as it goes: metrics.jsonl, TensorBoard events, the Wasserstein plot, and the
 warning the paper's authors describe (a negative estimate that persists)."""
 
-import errno
 import itertools
 import json
 import logging
@@ -56,24 +55,6 @@ def _keep_records_up_to(path: str, step: int) -> list[dict]:
   return records
 
 
-def _append_whole(f, data: bytes):
-  """Appends `data` to the unbuffered binary file `f` in one write, or not at all: a short or
-  failed write (a full disk) is cut off again and raised, so the file never ends in a torn
-  record.
-
-  Raises:
-    OSError: the write failed (ENOSPC for a short one).
-  """
-  end = f.seek(0, os.SEEK_END)
-  try:
-    if f.write(data) != len(data):
-      raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f.name)
-  except OSError as e:
-    f.truncate(end)
-    e.filename = e.filename or f.name  # the one-line disk-full message names the file
-    raise
-
-
 class TensorBoardEvents:
   """A TensorBoard event file in `logdir` (TFRecords of `Event` protos), written in the calling
   thread: `flush` appends the events since the last one in one write, or raises (a full disk)
@@ -116,7 +97,7 @@ class TensorBoardEvents:
     """Raises: OSError: the write failed; those events are dropped."""
     data, self._pending = b"".join(self._pending), []
     if data:
-      _append_whole(self._file, data)
+      atomic_files.append_whole(self._file, data)
 
   def close(self):
     """Flushes and closes the file (closed also when the flush fails, which raises)."""
@@ -196,7 +177,7 @@ class RunLog:
         **metrics,
         "wall_time": round(time.time() - self.start_time, 3),
       }
-      _append_whole(self._jsonl, (json.dumps(record) + "\n").encode())
+      atomic_files.append_whole(self._jsonl, (json.dumps(record) + "\n").encode())
       prefix = "" if seed is None else f"seed_{seed}/"
       for name, value in metrics.items():
         if math.isfinite(value):
