@@ -64,7 +64,7 @@ def _path_verdict(lines) -> str:
   text.append(
     f"With the minimax loss θ moves by {moved:.2g} at most: the discriminator, "
     "near-optimal from its first updates on, saturates, and the gradient of "
-    f"log(1 - D) vanishes with D(fake) ({minimax_at_1:.2g} at θ = 1)."
+    f"log(1 - D) vanishes as D(fake) goes to 0 (its mean |d/dθ| at θ = 1: {minimax_at_1:.2g})."
     if moved < 0.1
     else f"With the minimax loss θ moves by up to {moved:.2g}."
   )
